@@ -1,0 +1,27 @@
+from django.contrib import admin
+
+from .models import AidProgramme, Disbursement
+
+
+@admin.register(AidProgramme)
+class AidProgrammeAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "frequency", "standard_amount", "currency", "starts_on"]
+
+
+@admin.register(Disbursement)
+class DisbursementAdmin(admin.ModelAdmin):
+    """Disbursements are money: created and changed only through the aid services."""
+
+    list_display = ["programme", "case", "period", "amount", "currency", "status", "paid_on"]
+    list_filter = ["programme", "status"]
+    list_select_related = ["programme", "case"]
+    search_fields = ["case__case_number", "reference"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,87 @@
+"""Writes for disbursements. Eligibility and the once-per-period rule live here; the database
+enforces the latter too."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from cases.models import Case
+from cases.services import Actor
+
+from .models import AidProgramme, Disbursement
+
+
+def disbursement_check(
+    *, programme: AidProgramme, case: Case, period: dt.date, approved_on: dt.date
+) -> None:
+    """Rules a disbursement must meet; shared by the service and the bulk loader."""
+    if case.status != programme.eligible_status:
+        raise ValidationError({"case": _("This case is not eligible for %(programme)s.")
+                               % {"programme": programme.name}})
+    if case.rescued_on is not None and approved_on < case.rescued_on:
+        raise ValidationError({"approved_on": _("Aid cannot be approved before the rescue.")})
+    if period.day != 1:
+        raise ValidationError({"period": _("A period is a month: give its first day.")})
+    if period < programme.starts_on.replace(day=1) or (
+        programme.ends_on and period > programme.ends_on
+    ):
+        raise ValidationError({"period": _("The programme does not run in that month.")})
+
+
+@transaction.atomic
+def disbursement_record(
+    *, programme: AidProgramme, case: Case, period: dt.date, approved_on: dt.date,
+    actor: Actor, amount: Decimal | None = None,
+) -> Disbursement:
+    disbursement_check(programme=programme, case=case, period=period, approved_on=approved_on)
+    paid_before = Disbursement.objects.filter(programme=programme, case=case).exclude(
+        status__in=[Disbursement.Status.FAILED, Disbursement.Status.REVERSED]
+    )
+    if programme.frequency == AidProgramme.Frequency.ONE_TIME and paid_before.exists():
+        raise ValidationError({"programme": _("This one-time aid was already given to the case.")})
+    disbursement = Disbursement(
+        programme=programme, case=case, period=period, approved_on=approved_on,
+        amount=amount if amount is not None else programme.standard_amount,
+        currency=programme.currency,
+    )
+    disbursement.full_clean(validate_constraints=False)
+    try:
+        with transaction.atomic():
+            disbursement.save()
+    except IntegrityError as error:
+        # The unique constraint is the real guard against a concurrent double payment.
+        raise ValidationError(
+            {"period": _("This programme already has a payment to this case for that month.")}
+        ) from error
+    return disbursement
+
+
+@transaction.atomic
+def disbursement_mark_paid(*, disbursement: Disbursement, on: dt.date, reference: str = ""
+                           ) -> Disbursement:
+    disbursement = Disbursement.objects.select_for_update().get(pk=disbursement.pk)
+    if disbursement.status not in {Disbursement.Status.APPROVED, Disbursement.Status.FAILED}:
+        raise ValidationError({"status": _("Only an approved or failed payment can be paid.")})
+    if on < disbursement.approved_on:
+        raise ValidationError({"paid_on": _("A payment cannot precede its approval.")})
+    disbursement.status, disbursement.paid_on = Disbursement.Status.PAID, on
+    disbursement.reference = reference or disbursement.reference
+    disbursement.save(update_fields=["status", "paid_on", "reference"])
+    return disbursement
+
+
+@transaction.atomic
+def disbursement_reverse(*, disbursement: Disbursement, on: dt.date) -> Disbursement:
+    disbursement = Disbursement.objects.select_for_update().get(pk=disbursement.pk)
+    if disbursement.status != Disbursement.Status.PAID:
+        raise ValidationError({"status": _("Only a paid disbursement can be reversed.")})
+    if disbursement.paid_on and on < disbursement.paid_on:
+        raise ValidationError({"reversed_on": _("A reversal cannot precede the payment.")})
+    disbursement.status, disbursement.reversed_on = Disbursement.Status.REVERSED, on
+    disbursement.save(update_fields=["status", "reversed_on"])
+    return disbursement

@@ -1,0 +1,63 @@
+from django.contrib import admin
+
+from .models import AlternateName, Case, CaseEvent, Office
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """For evidence (events, audit): visible to staff, never edited or deleted in the admin."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class CaseEventInline(admin.TabularInline):
+    model = CaseEvent
+    fields = ["sequence", "type", "date", "from_status", "to_status", "source", "recorded_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    ordering = ["sequence"]
+
+    def has_add_permission(self, request, obj=None):
+        return False  # events are recorded through the lifecycle service, not typed in here
+
+
+class AlternateNameInline(admin.TabularInline):
+    model = AlternateName
+    extra = 0
+
+
+@admin.register(Office)
+class OfficeAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "name_ar"]
+    search_fields = ["code", "name"]
+
+
+@admin.register(Case)
+class CaseAdmin(admin.ModelAdmin):
+    list_display = ["case_number", "sex", "age_at_abduction", "status", "office", "origin"]
+    list_filter = ["status", "sex", "office", "community"]
+    search_fields = ["case_number"]
+    list_select_related = ["office", "origin"]
+    readonly_fields = ["status", "rescued_on", "reported_dead_on", "remains_identified_on",
+                       "remains_returned_on", "closed_on", "duplicate_of", "version",
+                       "abducted_by", "created_at", "updated_at"]
+    raw_id_fields = ["origin", "abduction_place"]
+    inlines = [AlternateNameInline, CaseEventInline]
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # a case is closed through the lifecycle, never deleted
+
+
+@admin.register(CaseEvent)
+class CaseEventAdmin(ReadOnlyAdmin):
+    list_display = ["case", "sequence", "type", "date", "to_status", "recorded_at", "source"]
+    list_filter = ["type"]
+    search_fields = ["case__case_number"]
+    list_select_related = ["case"]

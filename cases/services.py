@@ -1,0 +1,274 @@
+"""Writes to cases. The lifecycle goes through `case_transition` (one event) or
+`case_histories_bulk_create` (the seed and bulk imports); both validate every event with
+`cases.lifecycle.plan_transition`, so there is exactly one set of rules."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .lifecycle import CaseState, EventType, PlannedTransition, Status, plan_transition
+from .models import Case, CaseEvent
+from .partial_dates import PartialDate, age_on
+
+Actor = AbstractBaseUser | None
+
+
+def _derive_age(case: Case) -> None:
+    if case.age_at_abduction is None and case.birth_date is not None and case.abducted_on:
+        age = age_on(case.birth_date, case.abducted_on.midpoint())
+        if age < 0:
+            raise ValidationError({"birth_date": _("The birth date is after the abduction.")})
+        case.age_at_abduction = age
+
+
+def _validate_new_case(case: Case) -> None:
+    _derive_age(case)
+    if case.abducted_on is not None:
+        case.abducted_by = case.abducted_on.upper()
+    # full_clean checks choices, lengths and required fields, naming each field at fault.
+    case.full_clean(exclude=["abducted_by", "status"], validate_unique=True)
+
+
+def _apply(case: Case, plan: PlannedTransition) -> None:
+    case.status = plan.to_status
+    for name, value in plan.milestone_updates.items():
+        setattr(case, name, value)
+
+
+def _event_from_plan(
+    case: Case, plan: PlannedTransition, *, sequence: int, actor: Actor, source: str, note: str,
+    recorded_at: dt.datetime | None,
+) -> CaseEvent:
+    return CaseEvent(
+        case=case,
+        sequence=sequence,
+        type=plan.event_type,
+        from_status=plan.from_status or "",
+        to_status=plan.to_status,
+        date=plan.on,
+        date_lower=plan.on.lower(),
+        date_upper=plan.on.upper(),
+        recorded_at=recorded_at or timezone.now(),
+        recorded_by=actor,
+        source=source,
+        note=note,
+    )
+
+
+@transaction.atomic
+def case_register(
+    *,
+    case: Case,
+    reported_on: PartialDate | str,
+    actor: Actor,
+    source: str,
+    note: str = "",
+) -> Case:
+    """Register a new missing person: the case and its first event, "reported missing"."""
+    if not source:
+        raise ValidationError({"source": _("Say where the report came from.")})
+    _validate_new_case(case)
+    plan = plan_transition(
+        CaseState(status=None, abducted_on=case.abducted_on), EventType.REPORTED_MISSING, reported_on
+    )
+    _apply(case, plan)
+    case.save()
+    _event_from_plan(
+        case, plan, sequence=1, actor=actor, source=source, note=note, recorded_at=None
+    ).save()
+    return case
+
+
+def _state_for(case: Case) -> CaseState:
+    events = list(
+        CaseEvent.objects.filter(case=case)
+        .order_by("-sequence")
+        .values("type", "from_status", "date")
+    )
+    status_before: dict[str, str] = {}
+    for event in events:  # newest first: the first of each type is the one an undo undoes
+        status_before.setdefault(event["type"], event["from_status"])
+    return CaseState(
+        status=case.status,
+        abducted_on=case.abducted_on,
+        last_event_date=events[0]["date"] if events else None,
+        status_before=status_before,
+    )
+
+
+@transaction.atomic
+def case_transition(
+    *,
+    case: Case,
+    event_type: str,
+    on: PartialDate | str,
+    actor: Actor,
+    source: str,
+    note: str = "",
+    duplicate_of: Case | None = None,
+    recorded_at: dt.datetime | None = None,
+    expected_version: int | None = None,
+) -> CaseEvent:
+    """Record one lifecycle event on a case, or refuse it with the reason.
+
+    The case row is locked for the transaction so that two caseworkers recording a rescue at
+    the same moment cannot both succeed: the second sees the new status and is refused.
+    """
+    locked = Case.objects.select_for_update().get(pk=case.pk)
+    if expected_version is not None and locked.version != expected_version:
+        raise ValidationError(
+            _("This case was changed by someone else since you opened it."), code="stale"
+        )
+    if not source:
+        raise ValidationError({"source": _("Say where this information came from.")})
+    if event_type == EventType.CLOSED_DUPLICATE:
+        _check_duplicate_target(locked, duplicate_of)
+    elif duplicate_of is not None:
+        raise ValidationError({"duplicate_of": _("Only a duplicate closure names another case.")})
+
+    state = _state_for(locked)
+    plan = plan_transition(state, event_type, on)
+    sequence = (
+        CaseEvent.objects.filter(case=locked).order_by("-sequence").values_list(
+            "sequence", flat=True
+        ).first()
+        or 0
+    ) + 1
+    _apply(locked, plan)
+    if event_type == EventType.CLOSED_DUPLICATE:
+        locked.duplicate_of = duplicate_of
+    elif event_type == EventType.REOPENED:
+        locked.duplicate_of = None
+    locked.version = F("version") + 1
+    locked.save()
+    locked.refresh_from_db(fields=["version"])
+    event = _event_from_plan(
+        locked, plan, sequence=sequence, actor=actor, source=source, note=note,
+        recorded_at=recorded_at,
+    )
+    event.save()
+    # The caller's instance reflects the new state too.
+    for name in ("status", "version", "rescued_on", "reported_dead_on", "remains_identified_on",
+                 "remains_returned_on", "closed_on", "duplicate_of_id"):
+        setattr(case, name, getattr(locked, name))
+    return event
+
+
+def _check_duplicate_target(case: Case, duplicate_of: Case | None) -> None:
+    if duplicate_of is None:
+        raise ValidationError({"duplicate_of": _("Name the case this one duplicates.")})
+    if duplicate_of.pk == case.pk:
+        raise ValidationError({"duplicate_of": _("A case cannot duplicate itself.")})
+    if duplicate_of.status == Status.CLOSED_DUPLICATE:
+        raise ValidationError(
+            {"duplicate_of": _("That case is itself closed as a duplicate; name its original.")}
+        )
+
+
+# --- Bulk loading -----------------------------------------------------------------------------
+
+
+@dataclass
+class NewEvent:
+    type: str
+    on: PartialDate | str
+    source: str
+    note: str = ""
+    recorded_at: dt.datetime | None = None
+    duplicate_of: Case | None = None
+
+
+@dataclass
+class NewCaseHistory:
+    case: Case
+    events: Sequence[NewEvent] = field(default_factory=list)
+
+
+def case_histories_bulk_create(
+    *, histories: Iterable[NewCaseHistory], actor: Actor = None, batch_size: int = 2000
+) -> int:
+    """Create many cases with their whole timelines in a few INSERTs.
+
+    Each history must start with "reported missing"; every event is validated in order with the
+    same `plan_transition` as `case_transition`, so a bulk load cannot produce a history the
+    single-event service would refuse. Runs in the caller's transaction; returns the count.
+    """
+    cases: list[Case] = []
+    events: list[CaseEvent] = []
+    count = 0
+
+    def flush() -> None:
+        Case.objects.bulk_create(cases, batch_size=batch_size)
+        CaseEvent.objects.bulk_create(events, batch_size=batch_size)
+        cases.clear()
+        events.clear()
+
+    for history in histories:
+        case = history.case
+        _derive_age(case)
+        case.abducted_by = case.abducted_on.upper()
+        state = CaseState(status=None, abducted_on=case.abducted_on)
+        for sequence, new in enumerate(history.events, start=1):
+            try:
+                plan = plan_transition(state, new.type, new.on)
+            except ValidationError as error:
+                raise ValidationError(
+                    f"case {case.case_number}, event {sequence} ({new.type}): {error.messages}"
+                ) from error
+            _apply(case, plan)
+            if new.type == EventType.CLOSED_DUPLICATE:
+                _check_duplicate_target(case, new.duplicate_of)
+                case.duplicate_of = new.duplicate_of
+            status_before = dict(state.status_before)
+            status_before[new.type] = plan.from_status or ""
+            state = CaseState(case.status, case.abducted_on, plan.on, status_before)
+            events.append(
+                _event_from_plan(
+                    case, plan, sequence=sequence, actor=actor, source=new.source,
+                    note=new.note, recorded_at=new.recorded_at,
+                )
+            )
+        case.version = len(history.events)
+        cases.append(case)
+        count += 1
+        if len(cases) >= batch_size:
+            flush()
+    flush()
+    return count
+
+
+def case_update_identity(
+    *, case: Case, changes: dict[str, Any], actor: Actor, expected_version: int
+) -> Case:
+    """Edit identity fields (never the status) with a lost-update check on `version`."""
+    forbidden = {"status", "rescued_on", "reported_dead_on", "remains_identified_on",
+                 "remains_returned_on", "closed_on", "duplicate_of", "version", "id"}
+    bad = forbidden.intersection(changes)
+    if bad:
+        raise ValidationError(
+            {name: _("Changed only through a lifecycle event.") for name in sorted(bad)}
+        )
+    with transaction.atomic():
+        locked = Case.objects.select_for_update().get(pk=case.pk)
+        if locked.version != expected_version:
+            raise ValidationError(
+                _("This case was changed by someone else since you opened it."), code="stale"
+            )
+        for name, value in changes.items():
+            setattr(locked, name, value)
+        if "birth_date" in changes and "age_at_abduction" not in changes:
+            locked.age_at_abduction = None
+        _validate_new_case(locked)
+        locked.version += 1
+        locked.save()
+    return locked

@@ -1,0 +1,11 @@
+"""Celery application. Broker: CELERY_BROKER_URL (Redis); tasks run eagerly when it is unset."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+
+app = Celery("tracker")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

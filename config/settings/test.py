@@ -1,0 +1,11 @@
+"""Tests: the same database selection as everywhere (DATABASE_URL, SQLite when unset)."""
+
+from .base import *  # noqa: F403
+from .base import env
+
+DEBUG = False
+SECRET_KEY = "test-only-secret-key"  # noqa: S105 - not a real secret
+# Fast hashing keeps the suite quick; production uses the strong default.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="")
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL

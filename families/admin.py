@@ -1,0 +1,52 @@
+from django.contrib import admin
+
+from .models import Handover, Kinship, ReferenceSample, Relative
+
+
+class KinshipInline(admin.TabularInline):
+    model = Kinship
+    extra = 0
+    raw_id_fields = ["case"]
+
+
+class ReferenceSampleInline(admin.TabularInline):
+    model = ReferenceSample
+    extra = 0
+
+
+@admin.register(Relative)
+class RelativeAdmin(admin.ModelAdmin):
+    list_display = ["id", "sex", "consent", "consent_dna_matching", "consent_share_with_partners"]
+    list_filter = ["consent", "consent_dna_matching"]
+    inlines = [KinshipInline, ReferenceSampleInline]
+
+
+@admin.register(Kinship)
+class KinshipAdmin(admin.ModelAdmin):
+    list_display = ["case", "relative", "relationship"]
+    raw_id_fields = ["case", "relative"]
+    list_select_related = ["case"]
+
+
+@admin.register(ReferenceSample)
+class ReferenceSampleAdmin(admin.ModelAdmin):
+    list_display = ["id", "relative", "collected_on", "status"]
+    list_filter = ["status"]
+    raw_id_fields = ["relative"]
+
+
+@admin.register(Handover)
+class HandoverAdmin(admin.ModelAdmin):
+    """Handovers change case status: recorded through the service, inspected here."""
+
+    list_display = ["case", "handed_over_on", "ceremony"]
+    list_select_related = ["case"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

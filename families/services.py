@@ -1,0 +1,109 @@
+"""Writes for relatives, kinship, reference samples and handovers of remains."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from cases.lifecycle import EventType, Status
+from cases.models import Case
+from cases.services import Actor, case_transition
+from graves.models import Identification
+
+from .models import Handover, Kinship, ReferenceSample, Relative
+
+
+@transaction.atomic
+def relative_add(*, case: Case, relative: Relative, relationship: str) -> Kinship:
+    """Record a relative of a case (or link a known relative to another missing person)."""
+    if relative._state.adding:
+        relative.full_clean()
+        relative.save()
+    kinship = Kinship(case=case, relative=relative, relationship=relationship)
+    kinship.full_clean()
+    kinship.save()
+    return kinship
+
+
+@transaction.atomic
+def relative_record_consent(
+    *, relative: Relative, consent: str, on: dt.date, dna_matching: bool, share_with_partners: bool
+) -> Relative:
+    relative = Relative.objects.select_for_update().get(pk=relative.pk)
+    granted = consent == Relative.Consent.GIVEN
+    relative.consent, relative.consent_recorded_on = consent, on
+    relative.consent_dna_matching = granted and dna_matching
+    relative.consent_share_with_partners = granted and share_with_partners
+    relative.full_clean()
+    relative.save()
+    if not relative.consent_dna_matching:
+        # Withdrawn consent to matching means the samples must go (the lab is told separately).
+        relative.samples.exclude(status=ReferenceSample.Status.DESTROYED).update(
+            status=ReferenceSample.Status.DESTROYED
+        )
+    return relative
+
+
+def reference_sample_record(
+    *, relative: Relative, collected_on: dt.date, lab_reference: str = ""
+) -> ReferenceSample:
+    if not relative.consent_dna_matching:
+        raise ValidationError(
+            {"relative": _("This relative has not consented to DNA matching.")}
+        )
+    if relative.consent_recorded_on and collected_on < relative.consent_recorded_on:
+        raise ValidationError({"collected_on": _("A sample cannot be taken before consent.")})
+    sample = ReferenceSample(relative=relative, collected_on=collected_on,
+                             lab_reference=lab_reference)
+    sample.full_clean()
+    sample.save()
+    return sample
+
+
+def handover_check(
+    *, case: Case, identification: Identification, handed_over_on: dt.date,
+    receiving_relative: Relative | None,
+) -> None:
+    """Rules a handover must meet; shared by the service and the bulk loader."""
+    if identification.case_id != case.pk:
+        raise ValidationError({"identification": _("That identification is of another case.")})
+    if identification.status != Identification.Status.CONFIRMED:
+        raise ValidationError({"identification": _("The identification is not confirmed.")})
+    if identification.confirmed_on and handed_over_on < identification.confirmed_on:
+        raise ValidationError(
+            {"handed_over_on": _("Remains cannot be returned before they were identified.")}
+        )
+    if receiving_relative is not None and not Kinship.objects.filter(
+        case=case, relative=receiving_relative
+    ).exists():
+        raise ValidationError(
+            {"receiving_relative": _("The receiving person is not recorded as a relative.")}
+        )
+
+
+@transaction.atomic
+def handover_record(
+    *, case: Case, identification: Identification, handed_over_on: dt.date, actor: Actor,
+    source: str, receiving_relative: Relative | None = None, burial_place=None,
+    burial_note: str = "", ceremony: str = "",
+) -> Handover:
+    """Return identified remains to the family; the case becomes "remains returned"."""
+    if case.status != Status.REMAINS_IDENTIFIED:
+        raise ValidationError(
+            {"case": _("Remains can only be returned once they are identified.")}
+        )
+    handover_check(case=case, identification=identification, handed_over_on=handed_over_on,
+                   receiving_relative=receiving_relative)
+    case_transition(case=case, event_type=EventType.REMAINS_RETURNED, on=handed_over_on,
+                    actor=actor, source=source, note=ceremony)
+    handover = Handover(
+        case=case, identification=identification, handed_over_on=handed_over_on,
+        receiving_relative=receiving_relative, burial_place=burial_place,
+        burial_note=burial_note, ceremony=ceremony,
+    )
+    handover.full_clean()
+    handover.save()
+    return handover

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class GazetteerConfig(AppConfig):
+    name = "gazetteer"
+    verbose_name = "Gazetteer"
