@@ -22,10 +22,10 @@ migrate: install
 	$(PY) manage.py migrate --noinput
 
 seed: migrate
-	$(PY) manage.py seed
+	$(PY) manage.py seed --demo-login
 
 run: seed
-	@echo "Open http://$(HOST)/admin/ (create a login with: $(PY) manage.py createsuperuser)"
+	@echo "Open http://$(HOST)/admin/ and log in as demo-admin (password: sinjar-demo-2014)"
 	$(PY) manage.py runserver $(HOST)
 
 test: install

@@ -58,3 +58,29 @@ def make_case(gazetteer, offices):
 @pytest.fixture
 def today():
     return dt.date.today()
+
+
+def _wipe_seed() -> None:
+    from aid.models import AidProgramme
+    from reports.models import PublishedFigure
+    from seeds.loader import delete_synthetic
+
+    delete_synthetic()
+    PublishedFigure.objects.all().delete()
+    AidProgramme.objects.all().delete()
+    Office.objects.all().delete()
+    for kind in ("village", "subdistrict", "district", "governorate"):
+        Place.objects.filter(kind=kind).delete()
+
+
+@pytest.fixture(scope="module")
+def seeded(django_db_setup, django_db_blocker):
+    """The full seed (`manage.py seed`), loaded once for a module's read-only tests and removed
+    afterwards. Tests that change records use the `db` fixture too, so their changes roll back."""
+    from django.core.management import call_command
+
+    with django_db_blocker.unblock():
+        _wipe_seed()
+        call_command("seed", "--no-progress", verbosity=0)
+        yield
+        _wipe_seed()

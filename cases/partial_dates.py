@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -104,6 +105,11 @@ class PartialDateField(models.CharField):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs["max_length"] = 10
         super().__init__(*args, **kwargs)
+        # The value is a PartialDate, not a string: its length is checked by parsing, so drop
+        # CharField's max-length validator (it would call len() on a PartialDate).
+        self.validators[:] = [
+            v for v in self.validators if not isinstance(v, MaxLengthValidator)
+        ]
 
     def deconstruct(self) -> tuple[Any, ...]:
         name, path, args, kwargs = super().deconstruct()

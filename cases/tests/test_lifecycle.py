@@ -119,7 +119,8 @@ def test_event_on_the_day_of_the_abduction_is_accepted():
     [("2014", "2014-08-03"), ("2014-08", "2014-08-03"), ("2014-08-03", "2014"), ("2014", "2014")],
 )
 def test_overlapping_partial_dates_are_accepted(on, abducted):
-    planned = plan(Status.MISSING, EventType.RESCUED, on=on, abducted_on=PartialDate.parse(abducted))
+    planned = plan(Status.MISSING, EventType.RESCUED, on=on,
+                   abducted_on=PartialDate.parse(abducted))
     assert planned.to_status == Status.RESCUED
 
 

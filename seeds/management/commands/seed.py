@@ -2,7 +2,11 @@
 synthetic population. Idempotent: reference data and the ledger are upserted; the population is
 written once (`--reset` replaces it, `--scale N` writes N independent copies)."""
 
+import os
 import time
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
 
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
@@ -11,6 +15,8 @@ from cases.models import Case
 from seeds import loader
 
 STEPS_PER_COPY = 5  # generate + 4 write stages
+DEMO_USERNAME = "demo-admin"
+DEMO_PASSWORD = "sinjar-demo-2014"  # noqa: S105 - documented local demo login, DEBUG only
 
 
 class Command(BaseCommand):
@@ -22,10 +28,17 @@ class Command(BaseCommand):
         parser.add_argument("--scale", type=int, default=1,
                             help="Write N copies of the population (load tests); default 1.")
         parser.add_argument("--no-progress", action="store_true", help="No progress bar.")
+        parser.add_argument(
+            "--demo-login", action="store_true",
+            help="Also create the local demo administrator (development settings only).",
+        )
 
-    def handle(self, *args, reset=False, scale=1, no_progress=False, **options):
+    def handle(self, *args, reset=False, scale=1, no_progress=False, demo_login=False,
+               **options):
         if scale < 1:
             raise CommandError("--scale must be 1 or more")
+        if demo_login:
+            self._demo_login()
         started = time.monotonic()
         loader.load_gazetteer()
         loader.load_offices()
@@ -50,3 +63,16 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(
             f"Seeded {count:,} synthetic cases in {time.monotonic() - started:.1f}s."
         ))
+
+    def _demo_login(self) -> None:
+        """A known login for trying the app locally; refused unless DEBUG is on, so a
+        production deployment can never get it by accident."""
+        if not settings.DEBUG:
+            raise CommandError("--demo-login is for local development (DJANGO_DEBUG=1) only")
+        User = get_user_model()
+        user, created = User.objects.get_or_create(username=DEMO_USERNAME)
+        if created:
+            user.is_staff = user.is_superuser = True
+            user.set_password(os.environ.get("DEMO_PASSWORD", DEMO_PASSWORD))
+            user.save()
+            self.stdout.write(f"Demo login: {DEMO_USERNAME} (password in the README).")

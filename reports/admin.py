@@ -1,0 +1,28 @@
+from django import forms
+from django.contrib import admin
+
+from .metrics import METRICS
+from .models import PublishedFigure
+
+
+class PublishedFigureForm(forms.ModelForm):
+    # Offer the figures the tracker can compute, so a new ledger entry is reconciled at once.
+    key = forms.ChoiceField(choices=sorted((k, f"{k}: {m.label}") for k, m in METRICS.items()))
+    source_url = forms.URLField(assume_scheme="https", required=False, max_length=500)
+
+    class Meta:
+        model = PublishedFigure
+        fields = "__all__"
+
+
+@admin.register(PublishedFigure)
+class PublishedFigureAdmin(admin.ModelAdmin):
+    form = PublishedFigureForm
+    list_display = ["as_of", "key", "value", "relation", "publisher", "has_conflict"]
+    list_filter = ["key", "publisher"]
+    search_fields = ["ref", "key", "label", "publisher"]
+    date_hierarchy = "as_of"
+
+    @admin.display(boolean=True, description="known conflict")
+    def has_conflict(self, figure: PublishedFigure) -> bool:
+        return bool(figure.conflict_reason)
