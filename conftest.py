@@ -15,12 +15,20 @@ _numbers = itertools.count(1)
 @pytest.fixture
 def gazetteer(db):
     nineveh = Place.objects.create(code="nineveh", kind="governorate", name_latn="Nineveh")
-    sinjar = Place.objects.create(code="sinjar", kind="district", name_latn="Sinjar",
-                                  parent=nineveh)
-    centre = Place.objects.create(code="sinjar-centre", kind="subdistrict",
-                                  name_latn="Sinjar centre", parent=sinjar)
-    kocho = Place.objects.create(code="kocho", kind="village", name_latn="Kocho", parent=centre,
-                                 latitude="36.21", longitude="41.74")
+    sinjar = Place.objects.create(
+        code="sinjar", kind="district", name_latn="Sinjar", parent=nineveh
+    )
+    centre = Place.objects.create(
+        code="sinjar-centre", kind="subdistrict", name_latn="Sinjar centre", parent=sinjar
+    )
+    kocho = Place.objects.create(
+        code="kocho",
+        kind="village",
+        name_latn="Kocho",
+        parent=centre,
+        latitude="36.21",
+        longitude="41.74",
+    )
     return {"nineveh": nineveh, "sinjar": sinjar, "centre": centre, "kocho": kocho}
 
 
@@ -49,8 +57,9 @@ def make_case(gazetteer, offices):
         }
         reported_on = overrides.pop("reported_on", "2014-09-01")
         fields.update(overrides)
-        return case_register(case=Case(**fields), reported_on=reported_on, actor=None,
-                             source="test report")
+        return case_register(
+            case=Case(**fields), reported_on=reported_on, actor=None, source="test report"
+        )
 
     return make
 

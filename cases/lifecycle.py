@@ -137,7 +137,8 @@ def plan_transition(
         else:
             allowed = ", ".join(str(EventType(e).label) for e in allowed_event_types(state.status))
             reason = _(
-                "%(event)s is not possible for a case that is %(status)s. Possible now: %(allowed)s."
+                "%(event)s is not possible for a case that is %(status)s. "
+                "Possible now: %(allowed)s."
             ) % {"event": label, "status": Status(state.status).label, "allowed": allowed}
         raise ValidationError({"type": reason}, code="transition_not_allowed")
 

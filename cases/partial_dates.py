@@ -107,9 +107,7 @@ class PartialDateField(models.CharField):
         super().__init__(*args, **kwargs)
         # The value is a PartialDate, not a string: its length is checked by parsing, so drop
         # CharField's max-length validator (it would call len() on a PartialDate).
-        self.validators[:] = [
-            v for v in self.validators if not isinstance(v, MaxLengthValidator)
-        ]
+        self.validators[:] = [v for v in self.validators if not isinstance(v, MaxLengthValidator)]
 
     def deconstruct(self) -> tuple[Any, ...]:
         name, path, args, kwargs = super().deconstruct()

@@ -12,7 +12,22 @@ class PublishedFigureForm(forms.ModelForm):
 
     class Meta:
         model = PublishedFigure
-        fields = "__all__"
+        fields = [
+            "ref",
+            "key",
+            "label",
+            "as_of",
+            "window_start",
+            "value",
+            "relation",
+            "tolerance_percent",
+            "publisher",
+            "source_title",
+            "source_url",
+            "definition",
+            "note",
+            "conflict_reason",
+        ]
 
 
 @admin.register(PublishedFigure)

@@ -101,11 +101,16 @@ class FigureComputer:
 
     # -- graves and remains --------------------------------------------------------------------
     def graves(self, day: dt.date) -> dict[str, int]:
-        return self._memo("graves", day, None, lambda d, _s: GraveSite.objects.aggregate(
-            grave_sites_suspected=Count("pk", filter=Q(reported_on__lte=d)),
-            mass_graves=Count("pk", filter=Q(confirmed_on__lte=d)),
-            mass_graves_opened=Count("pk", filter=Q(opened_on__lte=d)),
-        ))
+        return self._memo(
+            "graves",
+            day,
+            None,
+            lambda d, _s: GraveSite.objects.aggregate(
+                grave_sites_suspected=Count("pk", filter=Q(reported_on__lte=d)),
+                mass_graves=Count("pk", filter=Q(confirmed_on__lte=d)),
+                mass_graves_opened=Count("pk", filter=Q(opened_on__lte=d)),
+            ),
+        )
 
     def remains(self, day: dt.date) -> dict[str, int]:
         def counts(d: dt.date, _s: dt.date | None) -> dict[str, int]:
@@ -113,26 +118,37 @@ class FigureComputer:
             identified = (
                 Identification.objects.filter(
                     status=Identification.Status.CONFIRMED, identified_on__lte=d
-                ).values("remains").distinct().count()
+                )
+                .values("remains")
+                .distinct()
+                .count()
             )
             return {"remains_exhumed": exhumed, "remains_identified": identified}
 
         return self._memo("remains", day, None, counts)
 
     def handovers(self, day: dt.date, start: dt.date | None) -> dict[str, int]:
-        return self._memo("handovers", day, start, lambda d, s: Handover.objects.filter(
-            handed_over_on__gte=s or d, handed_over_on__lte=d
-        ).aggregate(
-            reburial_batch=Count("pk"),
-            reburial_batch_female=Count("pk", filter=Q(case__sex="female")),
-            reburial_batch_male=Count("pk", filter=Q(case__sex="male")),
-        ))
+        return self._memo(
+            "handovers",
+            day,
+            start,
+            lambda d, s: Handover.objects.filter(
+                handed_over_on__gte=s or d, handed_over_on__lte=d
+            ).aggregate(
+                reburial_batch=Count("pk"),
+                reburial_batch_female=Count("pk", filter=Q(case__sex="female")),
+                reburial_batch_male=Count("pk", filter=Q(case__sex="male")),
+            ),
+        )
 
     # -- families and aid ----------------------------------------------------------------------
     def samples(self, day: dt.date) -> int:
-        return self._memo("samples", day, None, lambda d, _s: {
-            "n": ReferenceSample.objects.filter(collected_on__lte=d).count()
-        })["n"]
+        return self._memo(
+            "samples",
+            day,
+            None,
+            lambda d, _s: {"n": ReferenceSample.objects.filter(collected_on__lte=d).count()},
+        )["n"]
 
     def aid(self, programme: str, day: dt.date) -> dict[str, int | None]:
         def counts(d: dt.date, _s: dt.date | None) -> dict[str, int | None]:
@@ -170,8 +186,11 @@ def _aid(programme: str, key: str):
 
 
 _PEOPLE: list[tuple[str, str, str]] = [
-    ("kidnapped_total", _("Kidnapped"), _("People abducted on or before the day (all cases, "
-                                           "duplicates excluded).")),
+    (
+        "kidnapped_total",
+        _("Kidnapped"),
+        _("People abducted on or before the day (all cases, duplicates excluded)."),
+    ),
     ("kidnapped_female", _("Kidnapped, female"), _("Female cases abducted by the day.")),
     ("kidnapped_male", _("Kidnapped, male"), _("Male cases abducted by the day.")),
     ("rescued_total", _("Rescued"), _("Cases rescued alive by the day.")),
@@ -181,112 +200,170 @@ _PEOPLE: list[tuple[str, str, str]] = [
     ("rescued_men", _("Rescued men"), _("Males 18 or older when abducted, rescued.")),
     ("rescued_girls", _("Rescued girls"), _("Females under 18 when abducted, rescued.")),
     ("rescued_boys", _("Rescued boys"), _("Males under 18 when abducted, rescued.")),
-    ("remains_returned", _("Remains identified and returned"),
-     _("Cases whose identified remains were handed over to the family by the day.")),
-    ("remains_returned_female", _("Remains returned, female"),
-     _("Female cases whose remains were returned.")),
-    ("remains_returned_male", _("Remains returned, male"),
-     _("Male cases whose remains were returned.")),
-    ("cases_identified", _("Cases with identified remains"),
-     _("Cases whose remains were identified by the day (returned or not).")),
-    ("still_missing", _("Still missing"),
-     _("Kidnapped minus rescued minus remains returned (includes people reported dead and "
-       "remains identified but not yet returned).")),
+    (
+        "remains_returned",
+        _("Remains identified and returned"),
+        _("Cases whose identified remains were handed over to the family by the day."),
+    ),
+    (
+        "remains_returned_female",
+        _("Remains returned, female"),
+        _("Female cases whose remains were returned."),
+    ),
+    (
+        "remains_returned_male",
+        _("Remains returned, male"),
+        _("Male cases whose remains were returned."),
+    ),
+    (
+        "cases_identified",
+        _("Cases with identified remains"),
+        _("Cases whose remains were identified by the day (returned or not)."),
+    ),
+    (
+        "still_missing",
+        _("Still missing"),
+        _(
+            "Kidnapped minus rescued minus remains returned (includes people reported dead and "
+            "remains identified but not yet returned)."
+        ),
+    ),
     ("still_missing_female", _("Still missing, female"), _("Female cases still missing.")),
     ("still_missing_male", _("Still missing, male"), _("Male cases still missing.")),
-    ("reported_dead", _("Reported dead, remains not returned"),
-     _("Still-missing cases whose death was reported.")),
+    (
+        "reported_dead",
+        _("Reported dead, remains not returned"),
+        _("Still-missing cases whose death was reported."),
+    ),
 ]
 
-METRICS: dict[str, Metric] = {key: Metric(key, label, definition, "people", _case(key))
-                              for key, label, definition in _PEOPLE}
-METRICS.update({
-    "kidnapped_not_rescued": Metric(
-        "kidnapped_not_rescued", _("Kidnapped and not rescued"),
-        _("Kidnapped minus rescued: the wider reading of 'missing' that also counts remains "
-          "returned."),
-        compute=lambda c, d, _s: c.cases(d)["kidnapped_total"] - c.cases(d)["rescued_total"],
-    ),
-    "mass_graves": Metric(
-        "mass_graves", _("Mass graves"),
-        _("Grave sites confirmed as mass graves by the day."), "sites", _grave("mass_graves"),
-    ),
-    "mass_graves_opened": Metric(
-        "mass_graves_opened", _("Mass graves opened"),
-        _("Confirmed mass graves opened (exhumation begun) by the day."), "sites",
-        _grave("mass_graves_opened"),
-    ),
-    "mass_graves_unopened": Metric(
-        "mass_graves_unopened", _("Mass graves not yet opened"),
-        _("Confirmed mass graves not opened by the day."), "sites",
-        lambda c, d, _s: c.graves(d)["mass_graves"] - c.graves(d)["mass_graves_opened"],
-    ),
-    "grave_sites_suspected": Metric(
-        "grave_sites_suspected", _("Grave sites reported"),
-        _("Every site reported as possibly holding remains by the day, confirmed or not."),
-        "sites", _grave("grave_sites_suspected"),
-    ),
-    "remains_exhumed": Metric(
-        "remains_exhumed", _("Remains exhumed"),
-        _("Sets of remains recovered from graves by the day."), "remains",
-        lambda c, d, _s: c.remains(d)["remains_exhumed"],
-    ),
-    "remains_identified": Metric(
-        "remains_identified", _("Remains identified"),
-        _("Sets of remains with a confirmed identification dated by the day."), "remains",
-        lambda c, d, _s: c.remains(d)["remains_identified"],
-    ),
-    "remains_awaiting_identification": Metric(
-        "remains_awaiting_identification", _("Remains awaiting identification"),
-        _("Remains exhumed minus remains identified, by the day."), "remains",
-        lambda c, d, _s: c.remains(d)["remains_exhumed"] - c.remains(d)["remains_identified"],
-    ),
-    "reburial_batch": Metric(
-        "reburial_batch", _("Remains returned in a period"),
-        _("Handovers dated from the period start (or the day itself) to the day."), "remains",
-        _batch("reburial_batch"),
-    ),
-    "reburial_batch_female": Metric(
-        "reburial_batch_female", _("Remains returned in a period, female"),
-        _("Handovers of female cases in the period."), "remains", _batch("reburial_batch_female"),
-    ),
-    "reburial_batch_male": Metric(
-        "reburial_batch_male", _("Remains returned in a period, male"),
-        _("Handovers of male cases in the period."), "remains", _batch("reburial_batch_male"),
-    ),
-    "reference_samples_collected": Metric(
-        "reference_samples_collected", _("DNA reference samples collected"),
-        _("Reference samples given by relatives of the missing by the day."), "samples",
-        lambda c, d, _s: c.samples(d),
-    ),
-    "aid_recipients": Metric(
-        "aid_recipients", _("KRG survivors' aid recipients"),
-        _("Survivors paid by the KRG survivors' aid programme by the day (reversals removed)."),
-        compute=_aid(KRG_AID_PROGRAMME, "recipients"),
-    ),
-    "survivors_law_approved": Metric(
-        "survivors_law_approved", _("Yazidi Survivors Law: survivors approved"),
-        _("Survivors approved for the monthly salary under Law No. 8 of 2021 by the day."),
-        compute=_aid(SURVIVORS_LAW_PROGRAMME, "approved"),
-    ),
-    "survivors_law_salary_recipients": Metric(
-        "survivors_law_salary_recipients", _("Yazidi Survivors Law: salary recipients"),
-        _("Survivors paid the monthly salary at least once by the day (reversals removed)."),
-        compute=_aid(SURVIVORS_LAW_PROGRAMME, "recipients"),
-    ),
-    "survivors_law_monthly_salary": Metric(
-        "survivors_law_monthly_salary", _("Yazidi Survivors Law: monthly salary paid"),
-        _("The amount paid per survivor for the latest month paid by the day."), "IQD",
-        _aid(SURVIVORS_LAW_PROGRAMME, "amount"),
-    ),
-    "displaced_in_camps": Metric(
-        "displaced_in_camps", _("Yazidis in camps in the Kurdistan Region"),
-        _("Displaced population in camps: context, not case records."),
-    ),
-    "displaced_outside_camps": Metric(
-        "displaced_outside_camps", _("Yazidis displaced outside camps"),
-        _("Displaced population outside camps: context, not case records."),
-    ),
-})
+METRICS: dict[str, Metric] = {
+    key: Metric(key, label, definition, "people", _case(key)) for key, label, definition in _PEOPLE
+}
+METRICS.update(
+    {
+        "kidnapped_not_rescued": Metric(
+            "kidnapped_not_rescued",
+            _("Kidnapped and not rescued"),
+            _(
+                "Kidnapped minus rescued: the wider reading of 'missing' that also counts remains "
+                "returned."
+            ),
+            compute=lambda c, d, _s: c.cases(d)["kidnapped_total"] - c.cases(d)["rescued_total"],
+        ),
+        "mass_graves": Metric(
+            "mass_graves",
+            _("Mass graves"),
+            _("Grave sites confirmed as mass graves by the day."),
+            "sites",
+            _grave("mass_graves"),
+        ),
+        "mass_graves_opened": Metric(
+            "mass_graves_opened",
+            _("Mass graves opened"),
+            _("Confirmed mass graves opened (exhumation begun) by the day."),
+            "sites",
+            _grave("mass_graves_opened"),
+        ),
+        "mass_graves_unopened": Metric(
+            "mass_graves_unopened",
+            _("Mass graves not yet opened"),
+            _("Confirmed mass graves not opened by the day."),
+            "sites",
+            lambda c, d, _s: c.graves(d)["mass_graves"] - c.graves(d)["mass_graves_opened"],
+        ),
+        "grave_sites_suspected": Metric(
+            "grave_sites_suspected",
+            _("Grave sites reported"),
+            _("Every site reported as possibly holding remains by the day, confirmed or not."),
+            "sites",
+            _grave("grave_sites_suspected"),
+        ),
+        "remains_exhumed": Metric(
+            "remains_exhumed",
+            _("Remains exhumed"),
+            _("Sets of remains recovered from graves by the day."),
+            "remains",
+            lambda c, d, _s: c.remains(d)["remains_exhumed"],
+        ),
+        "remains_identified": Metric(
+            "remains_identified",
+            _("Remains identified"),
+            _("Sets of remains with a confirmed identification dated by the day."),
+            "remains",
+            lambda c, d, _s: c.remains(d)["remains_identified"],
+        ),
+        "remains_awaiting_identification": Metric(
+            "remains_awaiting_identification",
+            _("Remains awaiting identification"),
+            _("Remains exhumed minus remains identified, by the day."),
+            "remains",
+            lambda c, d, _s: c.remains(d)["remains_exhumed"] - c.remains(d)["remains_identified"],
+        ),
+        "reburial_batch": Metric(
+            "reburial_batch",
+            _("Remains returned in a period"),
+            _("Handovers dated from the period start (or the day itself) to the day."),
+            "remains",
+            _batch("reburial_batch"),
+        ),
+        "reburial_batch_female": Metric(
+            "reburial_batch_female",
+            _("Remains returned in a period, female"),
+            _("Handovers of female cases in the period."),
+            "remains",
+            _batch("reburial_batch_female"),
+        ),
+        "reburial_batch_male": Metric(
+            "reburial_batch_male",
+            _("Remains returned in a period, male"),
+            _("Handovers of male cases in the period."),
+            "remains",
+            _batch("reburial_batch_male"),
+        ),
+        "reference_samples_collected": Metric(
+            "reference_samples_collected",
+            _("DNA reference samples collected"),
+            _("Reference samples given by relatives of the missing by the day."),
+            "samples",
+            lambda c, d, _s: c.samples(d),
+        ),
+        "aid_recipients": Metric(
+            "aid_recipients",
+            _("KRG survivors' aid recipients"),
+            _("Survivors paid by the KRG survivors' aid programme by the day (reversals removed)."),
+            compute=_aid(KRG_AID_PROGRAMME, "recipients"),
+        ),
+        "survivors_law_approved": Metric(
+            "survivors_law_approved",
+            _("Yazidi Survivors Law: survivors approved"),
+            _("Survivors approved for the monthly salary under Law No. 8 of 2021 by the day."),
+            compute=_aid(SURVIVORS_LAW_PROGRAMME, "approved"),
+        ),
+        "survivors_law_salary_recipients": Metric(
+            "survivors_law_salary_recipients",
+            _("Yazidi Survivors Law: salary recipients"),
+            _("Survivors paid the monthly salary at least once by the day (reversals removed)."),
+            compute=_aid(SURVIVORS_LAW_PROGRAMME, "recipients"),
+        ),
+        "survivors_law_monthly_salary": Metric(
+            "survivors_law_monthly_salary",
+            _("Yazidi Survivors Law: monthly salary paid"),
+            _("The amount paid per survivor for the latest month paid by the day."),
+            "IQD",
+            _aid(SURVIVORS_LAW_PROGRAMME, "amount"),
+        ),
+        "displaced_in_camps": Metric(
+            "displaced_in_camps",
+            _("Yazidis in camps in the Kurdistan Region"),
+            _("Displaced population in camps: context, not case records."),
+        ),
+        "displaced_outside_camps": Metric(
+            "displaced_outside_camps",
+            _("Yazidis displaced outside camps"),
+            _("Displaced population outside camps: context, not case records."),
+        ),
+    }
+)
 
 assert all(m.key == k for k, m in METRICS.items())  # noqa: S101 - registry consistency

@@ -21,21 +21,28 @@ class PublishedFigure(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     ref = models.SlugField(
-        _("reference"), max_length=120, unique=True,
+        _("reference"),
+        max_length=120,
+        unique=True,
         help_text=_("Stable identifier of this ledger entry, e.g. 2024-12-03-rescued_total."),
     )
     key = models.CharField(
-        _("figure"), max_length=64,
+        _("figure"),
+        max_length=64,
         help_text=_("Which computed figure this is compared with (see the list of figures)."),
     )
     label = models.CharField(_("label"), max_length=300)
     as_of = models.DateField(_("as of"))
     window_start = models.DateField(
-        _("period start"), null=True, blank=True,
+        _("period start"),
+        null=True,
+        blank=True,
         help_text=_("For figures about a period (a reburial batch): its first day."),
     )
     value = models.BigIntegerField(
-        _("published value"), null=True, blank=True,
+        _("published value"),
+        null=True,
+        blank=True,
         help_text=_("Empty when the source did not publish this split."),
     )
     relation = models.CharField(
@@ -50,7 +57,8 @@ class PublishedFigure(models.Model):
     definition = models.TextField(_("what it counts"))
     note = models.TextField(_("note"), blank=True)
     conflict_reason = models.TextField(
-        _("conflict"), blank=True,
+        _("conflict"),
+        blank=True,
         help_text=_("Why no consistent dataset can meet this figure, when that is the case."),
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)

@@ -42,8 +42,9 @@ class FigureResult:
         return data
 
 
-def figure_satisfies(relation: str, computed: int, published: int,
-                     tolerance_percent: Decimal = Decimal(1)) -> bool:
+def figure_satisfies(
+    relation: str, computed: int, published: int, tolerance_percent: Decimal = Decimal(1)
+) -> bool:
     R = PublishedFigure.Relation
     if relation == R.EXACTLY:
         return computed == published
@@ -92,12 +93,22 @@ def figures_reconcile(*, as_of: dt.date | None = None) -> list[FigureResult]:
             note = _("Unknown figure key %(key)s.") % {"key": figure.key}
         else:
             note = figure.note
-        results.append(FigureResult(
-            ref=figure.ref, key=figure.key, label=figure.label, as_of=figure.as_of,
-            window_start=figure.window_start, published=figure.value, relation=figure.relation,
-            computed=computed, status=status, publisher=figure.publisher,
-            source_title=figure.source_title, source_url=figure.source_url,
-            definition=figure.definition or (str(metric.definition) if metric else ""),
-            note=note,
-        ))
+        results.append(
+            FigureResult(
+                ref=figure.ref,
+                key=figure.key,
+                label=figure.label,
+                as_of=figure.as_of,
+                window_start=figure.window_start,
+                published=figure.value,
+                relation=figure.relation,
+                computed=computed,
+                status=status,
+                publisher=figure.publisher,
+                source_title=figure.source_title,
+                source_url=figure.source_url,
+                definition=figure.definition or (str(metric.definition) if metric else ""),
+                note=note,
+            )
+        )
     return results

@@ -31,13 +31,18 @@ BATCH = 2000
 def load_gazetteer() -> dict[str, Place]:
     places: dict[str, Place] = {}
     for code, kind, name, name_ar, parent, lat, lon, alternates in PLACES:
-        places[code], _ = Place.objects.update_or_create(code=code, defaults={
-            "kind": kind, "name_latn": name, "name_ar": name_ar,
-            "parent": places[parent] if parent else None,
-            "latitude": None if lat is None else Decimal(str(lat)),
-            "longitude": None if lon is None else Decimal(str(lon)),
-            "alternate_names": alternates,
-        })
+        places[code], _ = Place.objects.update_or_create(
+            code=code,
+            defaults={
+                "kind": kind,
+                "name_latn": name,
+                "name_ar": name_ar,
+                "parent": places[parent] if parent else None,
+                "latitude": None if lat is None else Decimal(str(lat)),
+                "longitude": None if lon is None else Decimal(str(lon)),
+                "alternate_names": alternates,
+            },
+        )
     return places
 
 
@@ -49,22 +54,30 @@ def load_offices() -> dict[str, Office]:
 
 
 def load_programmes() -> dict[str, AidProgramme]:
-    krg, _ = AidProgramme.objects.update_or_create(code=KRG_AID_PROGRAMME, defaults={
-        "name": "KRG survivors' aid (2024)",
-        "administered_by": "Kurdistan Regional Government, Prime Minister's aid project",
-        "frequency": AidProgramme.Frequency.ONE_TIME,
-        # The per-person amount was not published; this one is illustrative.
-        "standard_amount": Decimal("1000000"), "currency": "IQD",
-        "starts_on": schedule.KRG_AID_LAUNCH[0],
-    })
-    ysl, _ = AidProgramme.objects.update_or_create(code=SURVIVORS_LAW_PROGRAMME, defaults={
-        "name": "Yazidi Survivors Law monthly salary",
-        "administered_by": "General Directorate for Survivors' Affairs",
-        "legal_basis": "Law No. 8 of 2021 (Yazidi Female Survivors Law)",
-        "frequency": AidProgramme.Frequency.MONTHLY,
-        "standard_amount": Decimal(schedule.YSL_MONTHLY_AMOUNT), "currency": "IQD",
-        "starts_on": schedule.YSL_APPROVAL_WINDOWS[0][0],
-    })
+    krg, _ = AidProgramme.objects.update_or_create(
+        code=KRG_AID_PROGRAMME,
+        defaults={
+            "name": "KRG survivors' aid (2024)",
+            "administered_by": "Kurdistan Regional Government, Prime Minister's aid project",
+            "frequency": AidProgramme.Frequency.ONE_TIME,
+            # The per-person amount was not published; this one is illustrative.
+            "standard_amount": Decimal("1000000"),
+            "currency": "IQD",
+            "starts_on": schedule.KRG_AID_LAUNCH[0],
+        },
+    )
+    ysl, _ = AidProgramme.objects.update_or_create(
+        code=SURVIVORS_LAW_PROGRAMME,
+        defaults={
+            "name": "Yazidi Survivors Law monthly salary",
+            "administered_by": "General Directorate for Survivors' Affairs",
+            "legal_basis": "Law No. 8 of 2021 (Yazidi Female Survivors Law)",
+            "frequency": AidProgramme.Frequency.MONTHLY,
+            "standard_amount": Decimal(schedule.YSL_MONTHLY_AMOUNT),
+            "currency": "IQD",
+            "starts_on": schedule.YSL_APPROVAL_WINDOWS[0][0],
+        },
+    )
     return {krg.code: krg, ysl.code: ysl}
 
 
@@ -77,20 +90,23 @@ def load_ledger(path: Path = LEDGER_PATH) -> int:
         key = entry["key"]
         if key not in METRICS:
             raise ValueError(f"ledger entry {entry['ref']}: unknown figure key {key!r}")
-        PublishedFigure.objects.update_or_create(ref=entry["ref"], defaults={
-            "key": key,
-            "label": entry["label"],
-            "as_of": entry["as_of"],
-            "window_start": entry.get("window_start"),
-            "value": entry.get("value"),
-            "relation": entry.get("relation", PublishedFigure.Relation.EXACTLY),
-            "publisher": entry["publisher"],
-            "source_title": entry.get("source_title", ""),
-            "source_url": entry.get("source_url", ""),
-            "definition": entry.get("definition") or str(METRICS[key].definition),
-            "note": entry.get("note", ""),
-            "conflict_reason": entry.get("conflict_reason", ""),
-        })
+        PublishedFigure.objects.update_or_create(
+            ref=entry["ref"],
+            defaults={
+                "key": key,
+                "label": entry["label"],
+                "as_of": entry["as_of"],
+                "window_start": entry.get("window_start"),
+                "value": entry.get("value"),
+                "relation": entry.get("relation", PublishedFigure.Relation.EXACTLY),
+                "publisher": entry["publisher"],
+                "source_title": entry.get("source_title", ""),
+                "source_url": entry.get("source_url", ""),
+                "definition": entry.get("definition") or str(METRICS[key].definition),
+                "note": entry.get("note", ""),
+                "conflict_reason": entry.get("conflict_reason", ""),
+            },
+        )
     return len(entries)
 
 
@@ -111,14 +127,21 @@ def write_population(population: Population, progress: Callable[[int], None]) ->
         Remains.objects.bulk_create(population.remains, batch_size=BATCH)
         Identification.objects.bulk_create(population.identifications, batch_size=BATCH)
         for handover in population.handovers:
-            handover_check(case=handover.case, identification=handover.identification,
-                           handed_over_on=handover.handed_over_on,
-                           receiving_relative=handover.receiving_relative)
+            handover_check(
+                case=handover.case,
+                identification=handover.identification,
+                handed_over_on=handover.handed_over_on,
+                receiving_relative=handover.receiving_relative,
+            )
         Handover.objects.bulk_create(population.handovers, batch_size=BATCH)
         progress(1)
         for disbursement in population.disbursements:
-            disbursement_check(programme=disbursement.programme, case=disbursement.case,
-                               period=disbursement.period, approved_on=disbursement.approved_on)
+            disbursement_check(
+                programme=disbursement.programme,
+                case=disbursement.case,
+                period=disbursement.period,
+                approved_on=disbursement.approved_on,
+            )
         Disbursement.objects.bulk_create(population.disbursements, batch_size=BATCH)
         progress(1)
 

@@ -7,24 +7,55 @@ import random
 
 # (Latin, Arabic script)
 SYLLABLES: list[tuple[str, str]] = [
-    ("ba", "با"), ("da", "دا"), ("ri", "ري"), ("zan", "زان"), ("ki", "كي"), ("lo", "لو"),
-    ("mi", "مي"), ("na", "نا"), ("sha", "شا"), ("ve", "ڤي"), ("ro", "رو"), ("di", "دي"),
-    ("ya", "يا"), ("ge", "گي"), ("ho", "هو"), ("se", "سي"), ("ta", "تا"), ("vin", "ڤين"),
-    ("dar", "دار"), ("zi", "زي"), ("ne", "ني"), ("mar", "مار"), ("lin", "لين"), ("kar", "كار"),
-    ("hez", "هيز"), ("bir", "بير"), ("jo", "جو"), ("sar", "سار"), ("tel", "تيل"), ("qa", "قا"),
+    ("ba", "با"),
+    ("da", "دا"),
+    ("ri", "ري"),
+    ("zan", "زان"),
+    ("ki", "كي"),
+    ("lo", "لو"),
+    ("mi", "مي"),
+    ("na", "نا"),
+    ("sha", "شا"),
+    ("ve", "ڤي"),
+    ("ro", "رو"),
+    ("di", "دي"),
+    ("ya", "يا"),
+    ("ge", "گي"),
+    ("ho", "هو"),
+    ("se", "سي"),
+    ("ta", "تا"),
+    ("vin", "ڤين"),
+    ("dar", "دار"),
+    ("zi", "زي"),
+    ("ne", "ني"),
+    ("mar", "مار"),
+    ("lin", "لين"),
+    ("kar", "كار"),
+    ("hez", "هيز"),
+    ("bir", "بير"),
+    ("jo", "جو"),
+    ("sar", "سار"),
+    ("tel", "تيل"),
+    ("qa", "قا"),
 ]
-FEMININE_ENDINGS: list[tuple[str, str]] = [("ya", "يا"), ("ne", "ني"), ("lin", "لين"),
-                                            ("va", "ڤا")]
+FEMININE_ENDINGS: list[tuple[str, str]] = [("ya", "يا"), ("ne", "ني"), ("lin", "لين"), ("va", "ڤا")]
 FAMILY_SUFFIX: tuple[str, str] = ("ani", "اني")
 
 # Latin spellings families and other registries use for the same sounds.
 LATIN_VARIANTS: list[tuple[str, str]] = [
-    ("sh", "ş"), ("v", "w"), ("k", "q"), ("i", "ee"), ("o", "u"), ("j", "dj"), ("e", "a"),
+    ("sh", "ş"),
+    ("v", "w"),
+    ("k", "q"),
+    ("i", "ee"),
+    ("o", "u"),
+    ("j", "dj"),
+    ("e", "a"),
 ]
 
 
-def _compose(rng: random.Random, parts: int, ending: tuple[str, str] | None = None
-             ) -> tuple[str, str]:
+def _compose(
+    rng: random.Random, parts: int, ending: tuple[str, str] | None = None
+) -> tuple[str, str]:
     chosen = [rng.choice(SYLLABLES) for _ in range(parts)]
     if ending:
         chosen.append(ending)

@@ -65,7 +65,10 @@ GRAVE_CONFIRMATION_WINDOWS: list[tuple[dt.date, dt.date, int]] = [
 MASS_GRAVES_OPENED_BY = (D("2024-07-31"), 61)  # 93 - 32 unopened
 KOCHO_GRAVES = 3
 # Sites reported but never confirmed ("more than 200" sites suspected by 3 Dec 2024).
-SUSPECTED_ONLY = [(LIBERATION_OF_SINJAR, D("2024-11-30"), 112), (D("2025-01-10"), D("2025-10-30"), 4)]
+SUSPECTED_ONLY = [
+    (LIBERATION_OF_SINJAR, D("2024-11-30"), 112),
+    (D("2025-01-10"), D("2025-10-30"), 4),
+]
 
 # Remains recovered: fewer than 700 by 31 Jul 2024 (we write 690), 734 by 28 Apr 2025 (Yazda).
 REMAINS_BY_JULY_2024 = 690

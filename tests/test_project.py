@@ -24,17 +24,31 @@ def test_production_settings_pass_check_deploy(tmp_path):
     }
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT, env=env, capture_output=True, text=True, check=False,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_production_refuses_to_start_without_a_secret_key(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_SECRET_KEY"}
-    env.update({"DJANGO_SETTINGS_MODULE": "config.settings.production",
-                "DJANGO_ALLOWED_HOSTS": "tracker.example.org"})
-    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env,
-                            capture_output=True, text=True, check=False)
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "config.settings.production",
+            "DJANGO_ALLOWED_HOSTS": "tracker.example.org",
+        }
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY" in result.stderr
 
@@ -50,8 +64,11 @@ def test_celery_runs_tasks_eagerly_without_a_broker(settings):
 
 @pytest.mark.django_db
 def test_admin_lists_every_model_and_keeps_evidence_read_only(admin_client):
-    ours = [m for m in apps.get_models()
-            if m._meta.app_label in {"gazetteer", "cases", "graves", "families", "aid", "reports"}]
+    ours = [
+        m
+        for m in apps.get_models()
+        if m._meta.app_label in {"gazetteer", "cases", "graves", "families", "aid", "reports"}
+    ]
     assert ours
     for model in ours:
         if model._meta.model_name in {"kinship", "alternatename", "gravereport"}:
@@ -59,6 +76,10 @@ def test_admin_lists_every_model_and_keeps_evidence_read_only(admin_client):
         assert admin.site.is_registered(model), model
         url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
         assert admin_client.get(url).status_code == 200, url
-    for name in ("cases_caseevent", "graves_identification", "families_handover",
-                 "aid_disbursement"):
+    for name in (
+        "cases_caseevent",
+        "graves_identification",
+        "families_handover",
+        "aid_disbursement",
+    ):
         assert admin_client.get(reverse(f"admin:{name}_add")).status_code == 403, name

@@ -11,7 +11,13 @@ from cases.services import case_transition
 from reports.metrics import METRICS, FigureComputer
 from reports.models import PublishedFigure
 from reports.selectors import (
-    CONFLICT, MATCH, MISMATCH, NOT_PUBLISHED, NOT_TRACKED, figure_satisfies, figure_status,
+    CONFLICT,
+    MATCH,
+    MISMATCH,
+    NOT_PUBLISHED,
+    NOT_TRACKED,
+    figure_satisfies,
+    figure_status,
     figures_reconcile,
 )
 
@@ -39,19 +45,30 @@ def test_a_rescue_known_to_the_month_counts_from_its_last_day(make_case):
 def test_women_men_girls_boys_split_at_18_when_abducted(make_case):
     for sex, age in [("female", 18), ("female", 17), ("male", 40), ("male", 3), ("male", 5)]:
         case = make_case(sex=sex, age_at_abduction=age)
-        case_transition(case=case, event_type=EventType.RESCUED, on="2015-01-01", actor=None,
-                        source="s")
+        case_transition(
+            case=case, event_type=EventType.RESCUED, on="2015-01-01", actor=None, source="s"
+        )
     counts = FigureComputer().cases(D(2020, 1, 1))
-    assert (counts["rescued_women"], counts["rescued_girls"], counts["rescued_men"],
-            counts["rescued_boys"]) == (1, 1, 1, 2)
+    assert (
+        counts["rescued_women"],
+        counts["rescued_girls"],
+        counts["rescued_men"],
+        counts["rescued_boys"],
+    ) == (1, 1, 1, 2)
 
 
 def test_duplicates_never_count_and_missing_is_kidnapped_minus_rescued_minus_returned(make_case):
     original = make_case()
     duplicate = make_case()
     make_case(sex="male")
-    case_transition(case=duplicate, event_type=EventType.CLOSED_DUPLICATE, on="2016-01-01",
-                    actor=None, source="s", duplicate_of=original)
+    case_transition(
+        case=duplicate,
+        event_type=EventType.CLOSED_DUPLICATE,
+        on="2016-01-01",
+        actor=None,
+        source="s",
+        duplicate_of=original,
+    )
     counts = FigureComputer().cases(D(2015, 6, 1))  # before the closure, too
     assert counts["kidnapped_total"] == 2
     assert counts["still_missing"] == 2
@@ -60,11 +77,17 @@ def test_duplicates_never_count_and_missing_is_kidnapped_minus_rescued_minus_ret
 
 def test_reported_dead_and_identified_but_not_returned_are_still_missing(make_case):
     dead = make_case(sex="male")
-    case_transition(case=dead, event_type=EventType.DEATH_REPORTED, on="2015-01-01", actor=None,
-                    source="s")
+    case_transition(
+        case=dead, event_type=EventType.DEATH_REPORTED, on="2015-01-01", actor=None, source="s"
+    )
     identified = make_case(sex="male")
-    case_transition(case=identified, event_type=EventType.REMAINS_IDENTIFIED, on="2020-01-01",
-                    actor=None, source="s")
+    case_transition(
+        case=identified,
+        event_type=EventType.REMAINS_IDENTIFIED,
+        on="2020-01-01",
+        actor=None,
+        source="s",
+    )
     counts = FigureComputer().cases(D(2021, 1, 1))
     assert counts["still_missing"] == 2
     assert counts["cases_identified"] == 1
@@ -80,11 +103,16 @@ def test_cases_abducted_after_the_day_are_not_yet_kidnapped(make_case):
 @pytest.mark.parametrize(
     ("relation", "computed", "published", "expected"),
     [
-        ("exactly", 5, 5, True), ("exactly", 6, 5, False),
-        ("more_than", 201, 200, True), ("more_than", 200, 200, False),
-        ("fewer_than", 699, 700, True), ("fewer_than", 700, 700, False),
-        ("at_least", 5, 5, True), ("at_most", 6, 5, False),
-        ("about", 1292, 1280, True), ("about", 1294, 1280, False),
+        ("exactly", 5, 5, True),
+        ("exactly", 6, 5, False),
+        ("more_than", 201, 200, True),
+        ("more_than", 200, 200, False),
+        ("fewer_than", 699, 700, True),
+        ("fewer_than", 700, 700, False),
+        ("at_least", 5, 5, True),
+        ("at_most", 6, 5, False),
+        ("about", 1292, 1280, True),
+        ("about", 1294, 1280, False),
     ],
 )
 def test_relations(relation, computed, published, expected):
@@ -92,8 +120,15 @@ def test_relations(relation, computed, published, expected):
 
 
 def _figure(**fields) -> PublishedFigure:
-    defaults = {"ref": "f", "key": "rescued_total", "label": "Rescued", "as_of": D(2020, 1, 1),
-                "value": 1, "publisher": "p", "definition": "d"}
+    defaults = {
+        "ref": "f",
+        "key": "rescued_total",
+        "label": "Rescued",
+        "as_of": D(2020, 1, 1),
+        "value": 1,
+        "publisher": "p",
+        "definition": "d",
+    }
     return PublishedFigure(**{**defaults, **fields})
 
 
@@ -107,8 +142,9 @@ def test_status_match_mismatch_conflict_not_published_not_tracked():
 
 def test_a_figure_added_later_is_reconciled_from_then_on(make_case):
     case = make_case()
-    case_transition(case=case, event_type=EventType.RESCUED, on="2015-03-01", actor=None,
-                    source="s")
+    case_transition(
+        case=case, event_type=EventType.RESCUED, on="2015-03-01", actor=None, source="s"
+    )
     _figure(ref="new", as_of=D(2015, 12, 31), value=1).save()
     [result] = figures_reconcile()
     assert (result.ref, result.computed, result.status) == ("new", 1, MATCH)

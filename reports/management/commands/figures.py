@@ -42,17 +42,35 @@ class Command(BaseCommand):
                 raise CommandError(f"--as-of: {error}") from error
         results = figures_reconcile(as_of=as_of)
         if options["json"]:
-            self.stdout.write(json.dumps({"figures": [
-                {
-                    "key": r.key, "label": str(r.label), "as_of": r.as_of.isoformat(),
-                    "published": r.published, "relation": r.relation, "computed": r.computed,
-                    "status": r.status, "publisher": r.publisher, "source_url": r.source_url,
-                    "note": str(r.note), "ref": r.ref, "source": r.source_title,
-                    "window_start": r.window_start.isoformat() if r.window_start else None,
-                    "definition": str(r.definition),
-                }
-                for r in results
-            ]}, ensure_ascii=False, indent=2))
+            self.stdout.write(
+                json.dumps(
+                    {
+                        "figures": [
+                            {
+                                "key": r.key,
+                                "label": str(r.label),
+                                "as_of": r.as_of.isoformat(),
+                                "published": r.published,
+                                "relation": r.relation,
+                                "computed": r.computed,
+                                "status": r.status,
+                                "publisher": r.publisher,
+                                "source_url": r.source_url,
+                                "note": str(r.note),
+                                "ref": r.ref,
+                                "source": r.source_title,
+                                "window_start": r.window_start.isoformat()
+                                if r.window_start
+                                else None,
+                                "definition": str(r.definition),
+                            }
+                            for r in results
+                        ]
+                    },
+                    ensure_ascii=False,
+                    indent=2,
+                )
+            )
         else:
             self._table(results)
         failures = [r for r in results if r.status not in EXPLAINED]
@@ -60,23 +78,28 @@ class Command(BaseCommand):
             self.stderr.write("No published figures in the ledger: run `manage.py seed` first.")
             sys.exit(1)
         if failures:
-            self.stderr.write(f"{len(failures)} figure(s) do not match: "
-                              + ", ".join(r.ref for r in failures))
+            self.stderr.write(
+                f"{len(failures)} figure(s) do not match: " + ", ".join(r.ref for r in failures)
+            )
             sys.exit(1)
 
     def _table(self, results) -> None:
         header = ("as of", "key", "published", "computed", "status", "publisher / source")
-        rows = [(
-            r.as_of.isoformat() if not r.window_start
-            else f"{r.window_start.isoformat()}..{r.as_of.isoformat()}",
-            r.key,
-            _published_text(r.published, r.relation),
-            "-" if r.computed is None else f"{r.computed:,}",
-            r.status,
-            r.publisher + (f" <{r.source_url}>" if r.source_url else ""),
-        ) for r in results]
+        rows = [
+            (
+                r.as_of.isoformat()
+                if not r.window_start
+                else f"{r.window_start.isoformat()}..{r.as_of.isoformat()}",
+                r.key,
+                _published_text(r.published, r.relation),
+                "-" if r.computed is None else f"{r.computed:,}",
+                r.status,
+                r.publisher + (f" <{r.source_url}>" if r.source_url else ""),
+            )
+            for r in results
+        ]
         widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(5)]
-        line = "  ".join("{:<%d}" % w for w in widths) + "  {}"
+        line = "  ".join(f"{{:<{w}}}" for w in widths) + "  {}"
         self.stdout.write(line.format(*header))
         for r, row in zip(results, rows, strict=True):
             self.stdout.write(line.format(*row))

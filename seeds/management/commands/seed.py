@@ -7,7 +7,6 @@ import time
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
@@ -23,18 +22,25 @@ class Command(BaseCommand):
     help = "Load the reference data, the published-figures ledger and the synthetic records."
 
     def add_arguments(self, parser):
-        parser.add_argument("--reset", action="store_true",
-                            help="Delete the synthetic records (only those) and load them again.")
-        parser.add_argument("--scale", type=int, default=1,
-                            help="Write N copies of the population (load tests); default 1.")
+        parser.add_argument(
+            "--reset",
+            action="store_true",
+            help="Delete the synthetic records (only those) and load them again.",
+        )
+        parser.add_argument(
+            "--scale",
+            type=int,
+            default=1,
+            help="Write N copies of the population (load tests); default 1.",
+        )
         parser.add_argument("--no-progress", action="store_true", help="No progress bar.")
         parser.add_argument(
-            "--demo-login", action="store_true",
+            "--demo-login",
+            action="store_true",
             help="Also create the local demo administrator (development settings only).",
         )
 
-    def handle(self, *args, reset=False, scale=1, no_progress=False, demo_login=False,
-               **options):
+    def handle(self, *args, reset=False, scale=1, no_progress=False, demo_login=False, **options):
         if scale < 1:
             raise CommandError("--scale must be 1 or more")
         if demo_login:
@@ -49,20 +55,29 @@ class Command(BaseCommand):
             loader.delete_synthetic()
             self.stdout.write("Removed the synthetic records.")
         elif Case.objects.filter(is_synthetic=True).exists():
-            self.stdout.write("Synthetic records already loaded; nothing more to do "
-                              "(use --reset to load them again).")
+            self.stdout.write(
+                "Synthetic records already loaded; nothing more to do "
+                "(use --reset to load them again)."
+            )
             return
-        bar = tqdm(total=scale * STEPS_PER_COPY, desc="Seeding", unit="step",
-                   disable=True if no_progress else None, leave=False)
+        bar = tqdm(
+            total=scale * STEPS_PER_COPY,
+            desc="Seeding",
+            unit="step",
+            disable=True if no_progress else None,
+            leave=False,
+        )
         with bar:
             for copy in range(scale):
                 population = loader.generate_population(copy)
                 bar.update(1)
                 loader.write_population(population, bar.update)
         count = Case.objects.filter(is_synthetic=True).count()
-        self.stdout.write(self.style.SUCCESS(
-            f"Seeded {count:,} synthetic cases in {time.monotonic() - started:.1f}s."
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Seeded {count:,} synthetic cases in {time.monotonic() - started:.1f}s."
+            )
+        )
 
     def _demo_login(self) -> None:
         """A known login for trying the app locally; refused unless DEBUG is on, so a
