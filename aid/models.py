@@ -29,7 +29,9 @@ class AidProgramme(models.Model):
     currency = models.CharField(_("currency"), max_length=3, default="IQD")
     # Which case status makes a person eligible (for the survivors' programmes: rescued).
     eligible_status = models.CharField(
-        _("eligible case status"), max_length=24, choices=CaseStatus.choices,
+        _("eligible case status"),
+        max_length=24,
+        choices=CaseStatus.choices,
         default=CaseStatus.RESCUED,
     )
     starts_on = models.DateField(_("starts on"))
@@ -38,7 +40,9 @@ class AidProgramme(models.Model):
     class Meta:
         ordering = ["starts_on"]
         constraints = [
-            models.CheckConstraint(condition=Q(standard_amount__gt=0), name="programme_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(standard_amount__gt=0), name="programme_amount_positive"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -53,14 +57,17 @@ class Disbursement(models.Model):
         REVERSED = "reversed", _("Reversed")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    programme = models.ForeignKey(AidProgramme, on_delete=models.PROTECT, related_name="disbursements")
+    programme = models.ForeignKey(
+        AidProgramme, on_delete=models.PROTECT, related_name="disbursements"
+    )
     case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="disbursements")
     # The month paid for, as its first day; a one-time payment uses the month it was paid in.
     period = models.DateField(_("period"))
     amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
     currency = models.CharField(_("currency"), max_length=3, default="IQD")
-    status = models.CharField(_("status"), max_length=10, choices=Status.choices,
-                              default=Status.APPROVED)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.APPROVED
+    )
     approved_on = models.DateField(_("approved on"))
     paid_on = models.DateField(_("paid on"), null=True, blank=True)
     reversed_on = models.DateField(_("reversed on"), null=True, blank=True)

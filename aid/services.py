@@ -21,8 +21,12 @@ def disbursement_check(
 ) -> None:
     """Rules a disbursement must meet; shared by the service and the bulk loader."""
     if case.status != programme.eligible_status:
-        raise ValidationError({"case": _("This case is not eligible for %(programme)s.")
-                               % {"programme": programme.name}})
+        raise ValidationError(
+            {
+                "case": _("This case is not eligible for %(programme)s.")
+                % {"programme": programme.name}
+            }
+        )
     if case.rescued_on is not None and approved_on < case.rescued_on:
         raise ValidationError({"approved_on": _("Aid cannot be approved before the rescue.")})
     if period.day != 1:
@@ -35,8 +39,13 @@ def disbursement_check(
 
 @transaction.atomic
 def disbursement_record(
-    *, programme: AidProgramme, case: Case, period: dt.date, approved_on: dt.date,
-    actor: Actor, amount: Decimal | None = None,
+    *,
+    programme: AidProgramme,
+    case: Case,
+    period: dt.date,
+    approved_on: dt.date,
+    actor: Actor,
+    amount: Decimal | None = None,
 ) -> Disbursement:
     disbursement_check(programme=programme, case=case, period=period, approved_on=approved_on)
     paid_before = Disbursement.objects.filter(programme=programme, case=case).exclude(
@@ -45,7 +54,10 @@ def disbursement_record(
     if programme.frequency == AidProgramme.Frequency.ONE_TIME and paid_before.exists():
         raise ValidationError({"programme": _("This one-time aid was already given to the case.")})
     disbursement = Disbursement(
-        programme=programme, case=case, period=period, approved_on=approved_on,
+        programme=programme,
+        case=case,
+        period=period,
+        approved_on=approved_on,
         amount=amount if amount is not None else programme.standard_amount,
         currency=programme.currency,
     )
@@ -62,8 +74,9 @@ def disbursement_record(
 
 
 @transaction.atomic
-def disbursement_mark_paid(*, disbursement: Disbursement, on: dt.date, reference: str = ""
-                           ) -> Disbursement:
+def disbursement_mark_paid(
+    *, disbursement: Disbursement, on: dt.date, reference: str = ""
+) -> Disbursement:
     disbursement = Disbursement.objects.select_for_update().get(pk=disbursement.pk)
     if disbursement.status not in {Disbursement.Status.APPROVED, Disbursement.Status.FAILED}:
         raise ValidationError({"status": _("Only an approved or failed payment can be paid.")})

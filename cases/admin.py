@@ -45,9 +45,19 @@ class CaseAdmin(admin.ModelAdmin):
     list_filter = ["status", "sex", "office", "community"]
     search_fields = ["case_number"]
     list_select_related = ["office", "origin"]
-    readonly_fields = ["status", "rescued_on", "reported_dead_on", "remains_identified_on",
-                       "remains_returned_on", "closed_on", "duplicate_of", "version",
-                       "abducted_by", "created_at", "updated_at"]
+    readonly_fields = [
+        "status",
+        "rescued_on",
+        "reported_dead_on",
+        "remains_identified_on",
+        "remains_returned_on",
+        "closed_on",
+        "duplicate_of",
+        "version",
+        "abducted_by",
+        "created_at",
+        "updated_at",
+    ]
     raw_id_fields = ["origin", "abduction_place"]
     inlines = [AlternateNameInline, CaseEventInline]
 

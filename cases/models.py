@@ -52,7 +52,9 @@ class Case(models.Model):
     # Names as recorded: Arabic script and a Latin transliteration, in the customary chain of
     # given name, father's, grandfather's, and family or tribe.
     given_name_ar = models.CharField(_("given name (Arabic script)"), max_length=100, blank=True)
-    father_name_ar = models.CharField(_("father's name (Arabic script)"), max_length=100, blank=True)
+    father_name_ar = models.CharField(
+        _("father's name (Arabic script)"), max_length=100, blank=True
+    )
     grandfather_name_ar = models.CharField(
         _("grandfather's name (Arabic script)"), max_length=100, blank=True
     )
@@ -69,7 +71,9 @@ class Case(models.Model):
     sex = models.CharField(_("sex"), max_length=8, choices=Sex.choices)
     birth_date = PartialDateField(_("date of birth"), null=True, blank=True)
     # Reported directly when the birth date is unknown; derived from it otherwise.
-    age_at_abduction = models.PositiveSmallIntegerField(_("age when abducted"), null=True, blank=True)
+    age_at_abduction = models.PositiveSmallIntegerField(
+        _("age when abducted"), null=True, blank=True
+    )
     community = models.CharField(
         _("community"), max_length=16, choices=Community.choices, default=Community.YAZIDI
     )
@@ -114,7 +118,11 @@ class Case(models.Model):
     )
     closed_on = models.DateField(_("closed on"), null=True, blank=True, editable=False)
     duplicate_of = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="duplicates",
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="duplicates",
         editable=False,
     )
 
@@ -191,14 +199,22 @@ class Case(models.Model):
 
     @property
     def full_name_latn(self) -> str:
-        parts = [self.given_name_latn, self.father_name_latn, self.grandfather_name_latn,
-                 self.family_name_latn]
+        parts = [
+            self.given_name_latn,
+            self.father_name_latn,
+            self.grandfather_name_latn,
+            self.family_name_latn,
+        ]
         return " ".join(p for p in parts if p)
 
     @property
     def full_name_ar(self) -> str:
-        parts = [self.given_name_ar, self.father_name_ar, self.grandfather_name_ar,
-                 self.family_name_ar]
+        parts = [
+            self.given_name_ar,
+            self.father_name_ar,
+            self.grandfather_name_ar,
+            self.family_name_ar,
+        ]
         return " ".join(p for p in parts if p)
 
     @property
@@ -244,7 +260,10 @@ class CaseEvent(models.Model):
     date_upper = models.DateField()
     recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now)
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="+",
     )
     source = models.CharField(_("source"), max_length=300)

@@ -46,7 +46,13 @@ def _apply(case: Case, plan: PlannedTransition) -> None:
 
 
 def _event_from_plan(
-    case: Case, plan: PlannedTransition, *, sequence: int, actor: Actor, source: str, note: str,
+    case: Case,
+    plan: PlannedTransition,
+    *,
+    sequence: int,
+    actor: Actor,
+    source: str,
+    note: str,
     recorded_at: dt.datetime | None,
 ) -> CaseEvent:
     return CaseEvent(
@@ -79,7 +85,9 @@ def case_register(
         raise ValidationError({"source": _("Say where the report came from.")})
     _validate_new_case(case)
     plan = plan_transition(
-        CaseState(status=None, abducted_on=case.abducted_on), EventType.REPORTED_MISSING, reported_on
+        CaseState(status=None, abducted_on=case.abducted_on),
+        EventType.REPORTED_MISSING,
+        reported_on,
     )
     _apply(case, plan)
     case.save()
@@ -139,9 +147,10 @@ def case_transition(
     state = _state_for(locked)
     plan = plan_transition(state, event_type, on)
     sequence = (
-        CaseEvent.objects.filter(case=locked).order_by("-sequence").values_list(
-            "sequence", flat=True
-        ).first()
+        CaseEvent.objects.filter(case=locked)
+        .order_by("-sequence")
+        .values_list("sequence", flat=True)
+        .first()
         or 0
     ) + 1
     _apply(locked, plan)
@@ -153,13 +162,26 @@ def case_transition(
     locked.save()
     locked.refresh_from_db(fields=["version"])
     event = _event_from_plan(
-        locked, plan, sequence=sequence, actor=actor, source=source, note=note,
+        locked,
+        plan,
+        sequence=sequence,
+        actor=actor,
+        source=source,
+        note=note,
         recorded_at=recorded_at,
     )
     event.save()
     # The caller's instance reflects the new state too.
-    for name in ("status", "version", "rescued_on", "reported_dead_on", "remains_identified_on",
-                 "remains_returned_on", "closed_on", "duplicate_of_id"):
+    for name in (
+        "status",
+        "version",
+        "rescued_on",
+        "reported_dead_on",
+        "remains_identified_on",
+        "remains_returned_on",
+        "closed_on",
+        "duplicate_of_id",
+    ):
         setattr(case, name, getattr(locked, name))
     return event
 
@@ -234,8 +256,13 @@ def case_histories_bulk_create(
             state = CaseState(case.status, case.abducted_on, plan.on, status_before)
             events.append(
                 _event_from_plan(
-                    case, plan, sequence=sequence, actor=actor, source=new.source,
-                    note=new.note, recorded_at=new.recorded_at,
+                    case,
+                    plan,
+                    sequence=sequence,
+                    actor=actor,
+                    source=new.source,
+                    note=new.note,
+                    recorded_at=new.recorded_at,
                 )
             )
         case.version = len(history.events)
@@ -251,8 +278,17 @@ def case_update_identity(
     *, case: Case, changes: dict[str, Any], actor: Actor, expected_version: int
 ) -> Case:
     """Edit identity fields (never the status) with a lost-update check on `version`."""
-    forbidden = {"status", "rescued_on", "reported_dead_on", "remains_identified_on",
-                 "remains_returned_on", "closed_on", "duplicate_of", "version", "id"}
+    forbidden = {
+        "status",
+        "rescued_on",
+        "reported_dead_on",
+        "remains_identified_on",
+        "remains_returned_on",
+        "closed_on",
+        "duplicate_of",
+        "version",
+        "id",
+    }
     bad = forbidden.intersection(changes)
     if bad:
         raise ValidationError(

@@ -24,9 +24,11 @@ class Relative(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     full_name_ar = models.CharField(_("full name (Arabic script)"), max_length=300, blank=True)
     full_name_latn = models.CharField(_("full name (Latin)"), max_length=300, blank=True)
-    sex = models.CharField(_("sex"), max_length=8, choices=[("female", _("Female")),
-                                                            ("male", _("Male")),
-                                                            ("unknown", _("Unknown"))])
+    sex = models.CharField(
+        _("sex"),
+        max_length=8,
+        choices=[("female", _("Female")), ("male", _("Male")), ("unknown", _("Unknown"))],
+    )
     birth_date = PartialDateField(_("date of birth"), null=True, blank=True)
     # Sensitive contact details.
     phone = models.CharField(_("phone"), max_length=32, blank=True)
@@ -109,7 +111,8 @@ class ReferenceSample(models.Model):
         indexes = [models.Index(fields=["collected_on"])]
         constraints = [
             models.UniqueConstraint(
-                fields=["lab_reference"], condition=~Q(lab_reference=""),
+                fields=["lab_reference"],
+                condition=~Q(lab_reference=""),
                 name="reference_sample_lab_reference_unique",
             ),
         ]
@@ -135,7 +138,9 @@ class Handover(models.Model):
     )
     burial_note = models.CharField(_("place of burial"), max_length=300, blank=True)
     ceremony = models.CharField(
-        _("ceremony or batch"), max_length=200, blank=True,
+        _("ceremony or batch"),
+        max_length=200,
+        blank=True,
         help_text=_("e.g. the collective reburial the remains were returned in"),
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)

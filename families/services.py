@@ -51,20 +51,22 @@ def reference_sample_record(
     *, relative: Relative, collected_on: dt.date, lab_reference: str = ""
 ) -> ReferenceSample:
     if not relative.consent_dna_matching:
-        raise ValidationError(
-            {"relative": _("This relative has not consented to DNA matching.")}
-        )
+        raise ValidationError({"relative": _("This relative has not consented to DNA matching.")})
     if relative.consent_recorded_on and collected_on < relative.consent_recorded_on:
         raise ValidationError({"collected_on": _("A sample cannot be taken before consent.")})
-    sample = ReferenceSample(relative=relative, collected_on=collected_on,
-                             lab_reference=lab_reference)
+    sample = ReferenceSample(
+        relative=relative, collected_on=collected_on, lab_reference=lab_reference
+    )
     sample.full_clean()
     sample.save()
     return sample
 
 
 def handover_check(
-    *, case: Case, identification: Identification, handed_over_on: dt.date,
+    *,
+    case: Case,
+    identification: Identification,
+    handed_over_on: dt.date,
     receiving_relative: Relative | None,
 ) -> None:
     """Rules a handover must meet; shared by the service and the bulk loader."""
@@ -76,9 +78,10 @@ def handover_check(
         raise ValidationError(
             {"handed_over_on": _("Remains cannot be returned before they were identified.")}
         )
-    if receiving_relative is not None and not Kinship.objects.filter(
-        case=case, relative=receiving_relative
-    ).exists():
+    if (
+        receiving_relative is not None
+        and not Kinship.objects.filter(case=case, relative=receiving_relative).exists()
+    ):
         raise ValidationError(
             {"receiving_relative": _("The receiving person is not recorded as a relative.")}
         )
@@ -86,23 +89,42 @@ def handover_check(
 
 @transaction.atomic
 def handover_record(
-    *, case: Case, identification: Identification, handed_over_on: dt.date, actor: Actor,
-    source: str, receiving_relative: Relative | None = None, burial_place=None,
-    burial_note: str = "", ceremony: str = "",
+    *,
+    case: Case,
+    identification: Identification,
+    handed_over_on: dt.date,
+    actor: Actor,
+    source: str,
+    receiving_relative: Relative | None = None,
+    burial_place=None,
+    burial_note: str = "",
+    ceremony: str = "",
 ) -> Handover:
     """Return identified remains to the family; the case becomes "remains returned"."""
     if case.status != Status.REMAINS_IDENTIFIED:
-        raise ValidationError(
-            {"case": _("Remains can only be returned once they are identified.")}
-        )
-    handover_check(case=case, identification=identification, handed_over_on=handed_over_on,
-                   receiving_relative=receiving_relative)
-    case_transition(case=case, event_type=EventType.REMAINS_RETURNED, on=handed_over_on,
-                    actor=actor, source=source, note=ceremony)
+        raise ValidationError({"case": _("Remains can only be returned once they are identified.")})
+    handover_check(
+        case=case,
+        identification=identification,
+        handed_over_on=handed_over_on,
+        receiving_relative=receiving_relative,
+    )
+    case_transition(
+        case=case,
+        event_type=EventType.REMAINS_RETURNED,
+        on=handed_over_on,
+        actor=actor,
+        source=source,
+        note=ceremony,
+    )
     handover = Handover(
-        case=case, identification=identification, handed_over_on=handed_over_on,
-        receiving_relative=receiving_relative, burial_place=burial_place,
-        burial_note=burial_note, ceremony=ceremony,
+        case=case,
+        identification=identification,
+        handed_over_on=handed_over_on,
+        receiving_relative=receiving_relative,
+        burial_place=burial_place,
+        burial_note=burial_note,
+        ceremony=ceremony,
     )
     handover.full_clean()
     handover.save()

@@ -10,8 +10,16 @@ class GraveReportInline(admin.TabularInline):
 
 @admin.register(GraveSite)
 class GraveSiteAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "place", "status", "reported_on", "confirmed_on", "opened_on",
-                    "estimated_victims"]
+    list_display = [
+        "code",
+        "name",
+        "place",
+        "status",
+        "reported_on",
+        "confirmed_on",
+        "opened_on",
+        "estimated_victims",
+    ]
     list_filter = ["status"]
     search_fields = ["code", "name"]
     list_select_related = ["place"]
@@ -28,8 +36,15 @@ class ExhumationAdmin(admin.ModelAdmin):
 
 @admin.register(Remains)
 class RemainsAdmin(admin.ModelAdmin):
-    list_display = ["code", "site", "sex_estimate", "age_min", "age_max", "recovered_on",
-                    "sample_status"]
+    list_display = [
+        "code",
+        "site",
+        "sex_estimate",
+        "age_min",
+        "age_max",
+        "recovered_on",
+        "sample_status",
+    ]
     list_filter = ["sample_status", "sex_estimate"]
     search_fields = ["code"]
     list_select_related = ["site"]

@@ -19,10 +19,14 @@ class GraveSite(models.Model):
     code = models.CharField(_("code"), max_length=32, unique=True)
     name = models.CharField(_("name"), max_length=200)
     place = models.ForeignKey(
-        "gazetteer.Place", verbose_name=_("place"), on_delete=models.PROTECT,
+        "gazetteer.Place",
+        verbose_name=_("place"),
+        on_delete=models.PROTECT,
         related_name="grave_sites",
     )
-    latitude = models.DecimalField(_("latitude"), max_digits=8, decimal_places=5, null=True, blank=True)
+    latitude = models.DecimalField(
+        _("latitude"), max_digits=8, decimal_places=5, null=True, blank=True
+    )
     longitude = models.DecimalField(
         _("longitude"), max_digits=8, decimal_places=5, null=True, blank=True
     )
@@ -130,7 +134,9 @@ class Remains(models.Model):
     age_max = models.PositiveSmallIntegerField(_("maximum age estimate"), null=True, blank=True)
     recovered_on = models.DateField(_("recovered on"))
     sample_status = models.CharField(
-        _("sample status"), max_length=16, choices=SampleStatus.choices,
+        _("sample status"),
+        max_length=16,
+        choices=SampleStatus.choices,
         default=SampleStatus.NOT_SAMPLED,
     )
     is_synthetic = models.BooleanField(default=False)
@@ -141,7 +147,8 @@ class Remains(models.Model):
         indexes = [models.Index(fields=["recovered_on"])]
         constraints = [
             models.CheckConstraint(
-                condition=Q(age_min__isnull=True) | Q(age_max__isnull=True)
+                condition=Q(age_min__isnull=True)
+                | Q(age_max__isnull=True)
                 | Q(age_min__lte=F("age_max")),
                 name="remains_age_range_ordered",
             ),
@@ -165,9 +172,7 @@ class Identification(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     remains = models.ForeignKey(Remains, on_delete=models.PROTECT, related_name="identifications")
-    case = models.ForeignKey(
-        "cases.Case", on_delete=models.PROTECT, related_name="identifications"
-    )
+    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="identifications")
     method = models.CharField(_("method"), max_length=20, choices=Method.choices)
     # e.g. the posterior probability or likelihood ratio reported by the lab.
     match_statistic = models.DecimalField(
@@ -178,11 +183,17 @@ class Identification(models.Model):
     )
     identified_on = models.DateField(_("identified on"))
     proposed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="+",
     )
     confirmed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="+",
     )
     confirmed_on = models.DateField(_("confirmed on"), null=True, blank=True)
@@ -194,7 +205,8 @@ class Identification(models.Model):
         constraints = [
             # A set of remains identifies at most one case (withdrawn proposals aside).
             models.UniqueConstraint(
-                fields=["remains"], condition=~Q(status="withdrawn"),
+                fields=["remains"],
+                condition=~Q(status="withdrawn"),
                 name="identification_one_case_per_remains",
             ),
             models.CheckConstraint(

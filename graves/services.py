@@ -68,42 +68,59 @@ def exhumation_start(*, site: GraveSite, started_on: dt.date, team: str) -> Exhu
 
 def remains_record(*, remains: Remains, exhumation: Exhumation) -> Remains:
     if remains.recovered_on < exhumation.started_on:
-        raise ValidationError({"recovered_on": _("Remains cannot be recovered before the exhumation.")})
+        raise ValidationError(
+            {"recovered_on": _("Remains cannot be recovered before the exhumation.")}
+        )
     remains.site_id, remains.exhumation = exhumation.site_id, exhumation
     remains.full_clean()
     remains.save()
     return remains
 
 
-def identification_check(
-    *, remains: Remains, case: Case, identified_on: dt.date
-) -> None:
+def identification_check(*, remains: Remains, case: Case, identified_on: dt.date) -> None:
     """The rules an identification must meet, shared by the service and the bulk loader."""
     if identified_on < remains.recovered_on:
         raise ValidationError(
             {"identified_on": _("Remains cannot be identified before they were recovered.")}
         )
-    if case.status not in {Status.MISSING, Status.CAPTIVE, Status.REPORTED_DEAD,
-                           Status.REMAINS_IDENTIFIED}:
+    if case.status not in {
+        Status.MISSING,
+        Status.CAPTIVE,
+        Status.REPORTED_DEAD,
+        Status.REMAINS_IDENTIFIED,
+    }:
         raise ValidationError(
-            {"case": _("A case that is %(status)s cannot be identified.")
-             % {"status": Status(case.status).label}}
+            {
+                "case": _("A case that is %(status)s cannot be identified.")
+                % {"status": Status(case.status).label}
+            }
         )
 
 
 @transaction.atomic
 def identification_propose(
-    *, remains: Remains, case: Case, method: str, identified_on: dt.date,
-    match_statistic: Decimal | None, actor: Actor,
+    *,
+    remains: Remains,
+    case: Case,
+    method: str,
+    identified_on: dt.date,
+    match_statistic: Decimal | None,
+    actor: Actor,
 ) -> Identification:
     identification_check(remains=remains, case=case, identified_on=identified_on)
-    if Identification.objects.filter(remains=remains).exclude(
-        status=Identification.Status.WITHDRAWN
-    ).exists():
+    if (
+        Identification.objects.filter(remains=remains)
+        .exclude(status=Identification.Status.WITHDRAWN)
+        .exists()
+    ):
         raise ValidationError({"remains": _("These remains are already identified or proposed.")})
     identification = Identification(
-        remains=remains, case=case, method=method, identified_on=identified_on,
-        match_statistic=match_statistic, proposed_by=actor,
+        remains=remains,
+        case=case,
+        method=method,
+        identified_on=identified_on,
+        match_statistic=match_statistic,
+        proposed_by=actor,
     )
     identification.full_clean(validate_constraints=False)
     identification.save()
@@ -121,7 +138,11 @@ def identification_confirm(
         raise ValidationError({"status": _("Only a proposed identification can be confirmed.")})
     if actor is not None and identification.proposed_by_id == actor.pk:
         raise ValidationError(
-            {"confirmed_by": _("An identification is confirmed by someone other than its proposer.")}
+            {
+                "confirmed_by": _(
+                    "An identification is confirmed by someone other than its proposer."
+                )
+            }
         )
     case = identification.case
     identification_check(
@@ -133,8 +154,12 @@ def identification_confirm(
         else EventType.REMAINS_IDENTIFIED
     )
     case_transition(
-        case=case, event_type=event_type, on=identification.identified_on, actor=actor,
-        source=source, note=f"remains {identification.remains.code}",
+        case=case,
+        event_type=event_type,
+        on=identification.identified_on,
+        actor=actor,
+        source=source,
+        note=f"remains {identification.remains.code}",
     )
     identification.status = Identification.Status.CONFIRMED
     identification.confirmed_by, identification.confirmed_on = actor, on
@@ -161,11 +186,13 @@ def identification_withdraw(
             case=case, status=Identification.Status.CONFIRMED
         ).exclude(pk=identification.pk)
         event_type = (
-            EventType.INFORMATION_RECEIVED if others.exists()
+            EventType.INFORMATION_RECEIVED
+            if others.exists()
             else EventType.IDENTIFICATION_WITHDRAWN
         )
-        case_transition(case=case, event_type=event_type, on=on, actor=actor, source=source,
-                        note=reason)
+        case_transition(
+            case=case, event_type=event_type, on=on, actor=actor, source=source, note=reason
+        )
     identification.status = Identification.Status.WITHDRAWN
     identification.save(update_fields=["status"])
     return identification
