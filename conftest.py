@@ -93,3 +93,16 @@ def seeded(django_db_setup, django_db_blocker):
         call_command("seed", "--no-progress", verbosity=0)
         yield
         _wipe_seed()
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked `postgres` need PostgreSQL (row locks, real concurrency): on SQLite they are
+    skipped with the reason shown in the summary (-ra), never silently."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL); SQLite has no row locks")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
