@@ -24,8 +24,14 @@ def refusal(excinfo, field):
 
 def programme(code, frequency, **fields):
     return AidProgramme.objects.create(
-        code=code, name=code.title(), administered_by="Directorate", frequency=frequency,
-        standard_amount=Decimal("800000.00"), starts_on=dt.date(2016, 1, 10), **fields)
+        code=code,
+        name=code.title(),
+        administered_by="Directorate",
+        frequency=frequency,
+        standard_amount=Decimal("800000.00"),
+        starts_on=dt.date(2016, 1, 10),
+        **fields,
+    )
 
 
 @pytest.fixture
@@ -41,14 +47,16 @@ def one_time(db):
 @pytest.fixture
 def rescued(make_case):
     case = make_case(sex="male", age_at_abduction=10)
-    case_transition(case=case, event_type=EventType.RESCUED, on=RESCUED_ON, actor=None,
-                    source="test")
+    case_transition(
+        case=case, event_type=EventType.RESCUED, on=RESCUED_ON, actor=None, source="test"
+    )
     return case
 
 
 def record(programme, case, period=MAY, approved_on=dt.date(2017, 5, 2), **kwargs):
-    return disbursement_record(programme=programme, case=case, period=period,
-                               approved_on=approved_on, actor=None, **kwargs)
+    return disbursement_record(
+        programme=programme, case=case, period=period, approved_on=approved_on, actor=None, **kwargs
+    )
 
 
 # --- eligibility and periods ------------------------------------------------------------------
@@ -58,7 +66,11 @@ def test_disbursement_for_a_rescued_case(monthly, rescued):
     disbursement = record(monthly, rescued)
     stored = Disbursement.objects.get(pk=disbursement.pk)
     assert (stored.status, stored.amount, stored.currency, stored.period) == (
-        Disbursement.Status.APPROVED, Decimal("800000.00"), "IQD", MAY)
+        Disbursement.Status.APPROVED,
+        Decimal("800000.00"),
+        "IQD",
+        MAY,
+    )
 
 
 def test_an_explicit_amount_overrides_the_standard_amount(monthly, rescued):
@@ -103,8 +115,9 @@ def test_period_before_the_programme_is_refused(monthly, rescued):
 
 def test_the_first_month_of_the_programme_is_accepted(monthly, make_case):
     case = make_case()
-    case_transition(case=case, event_type=EventType.RESCUED, on="2015-06", actor=None,
-                    source="test")
+    case_transition(
+        case=case, event_type=EventType.RESCUED, on="2015-06", actor=None, source="test"
+    )
     assert record(monthly, case, period=dt.date(2016, 1, 1), approved_on=dt.date(2016, 1, 10))
 
 
@@ -157,8 +170,13 @@ def test_two_programmes_may_pay_the_same_month(monthly, one_time, rescued):
 def test_database_pays_a_programme_case_and_month_once(monthly, rescued):
     record(monthly, rescued)
     with pytest.raises(IntegrityError), transaction.atomic():
-        Disbursement.objects.create(programme=monthly, case=rescued, period=MAY,
-                                    amount=Decimal("1"), approved_on=dt.date(2017, 5, 9))
+        Disbursement.objects.create(
+            programme=monthly,
+            case=rescued,
+            period=MAY,
+            amount=Decimal("1"),
+            approved_on=dt.date(2017, 5, 9),
+        )
     assert Disbursement.objects.count() == 1
 
 
@@ -166,11 +184,15 @@ def test_database_pays_a_programme_case_and_month_once(monthly, rescued):
 
 
 def test_mark_paid_records_the_date_and_reference(monthly, rescued):
-    paid = disbursement_mark_paid(disbursement=record(monthly, rescued), on=dt.date(2017, 5, 3),
-                                  reference="TX-1")
+    paid = disbursement_mark_paid(
+        disbursement=record(monthly, rescued), on=dt.date(2017, 5, 3), reference="TX-1"
+    )
     stored = Disbursement.objects.get(pk=paid.pk)
     assert (stored.status, stored.paid_on, stored.reference) == (
-        Disbursement.Status.PAID, dt.date(2017, 5, 3), "TX-1")
+        Disbursement.Status.PAID,
+        dt.date(2017, 5, 3),
+        "TX-1",
+    )
 
 
 def test_payment_before_approval_is_refused(monthly, rescued):
@@ -182,8 +204,9 @@ def test_payment_before_approval_is_refused(monthly, rescued):
 
 
 def test_a_payment_is_marked_paid_once(monthly, rescued):
-    disbursement = disbursement_mark_paid(disbursement=record(monthly, rescued),
-                                          on=dt.date(2017, 5, 3))
+    disbursement = disbursement_mark_paid(
+        disbursement=record(monthly, rescued), on=dt.date(2017, 5, 3)
+    )
     with pytest.raises(ValidationError) as excinfo:
         disbursement_mark_paid(disbursement=disbursement, on=dt.date(2017, 5, 4))
     refusal(excinfo, "status")
@@ -198,12 +221,16 @@ def test_a_failed_payment_can_be_paid(monthly, rescued):
 
 
 def test_reverse_a_paid_disbursement(monthly, rescued):
-    disbursement = disbursement_mark_paid(disbursement=record(monthly, rescued),
-                                          on=dt.date(2017, 5, 3))
+    disbursement = disbursement_mark_paid(
+        disbursement=record(monthly, rescued), on=dt.date(2017, 5, 3)
+    )
     disbursement_reverse(disbursement=disbursement, on=dt.date(2017, 5, 3))
     stored = Disbursement.objects.get(pk=disbursement.pk)
     assert (stored.status, stored.reversed_on, stored.paid_on) == (
-        Disbursement.Status.REVERSED, dt.date(2017, 5, 3), dt.date(2017, 5, 3))
+        Disbursement.Status.REVERSED,
+        dt.date(2017, 5, 3),
+        dt.date(2017, 5, 3),
+    )
 
 
 def test_an_unpaid_disbursement_cannot_be_reversed(monthly, rescued):
@@ -214,8 +241,9 @@ def test_an_unpaid_disbursement_cannot_be_reversed(monthly, rescued):
 
 
 def test_reversal_before_the_payment_is_refused(monthly, rescued):
-    disbursement = disbursement_mark_paid(disbursement=record(monthly, rescued),
-                                          on=dt.date(2017, 5, 3))
+    disbursement = disbursement_mark_paid(
+        disbursement=record(monthly, rescued), on=dt.date(2017, 5, 3)
+    )
     with pytest.raises(ValidationError) as excinfo:
         disbursement_reverse(disbursement=disbursement, on=dt.date(2017, 5, 2))
     refusal(excinfo, "reversed_on")
@@ -236,8 +264,13 @@ def test_service_refuses_an_amount_that_is_not_positive(monthly, rescued, amount
 @pytest.mark.parametrize("amount", [Decimal("0"), Decimal("-1")])
 def test_database_refuses_an_amount_that_is_not_positive(monthly, rescued, amount):
     with pytest.raises(IntegrityError) as excinfo, transaction.atomic():
-        Disbursement.objects.create(programme=monthly, case=rescued, period=MAY, amount=amount,
-                                    approved_on=dt.date(2017, 5, 2))
+        Disbursement.objects.create(
+            programme=monthly,
+            case=rescued,
+            period=MAY,
+            amount=amount,
+            approved_on=dt.date(2017, 5, 2),
+        )
     assert "disbursement_amount_positive" in str(excinfo.value)
 
 
@@ -252,12 +285,12 @@ def test_database_refuses_a_programme_without_a_positive_amount(monthly):
     [
         ({"period": dt.date(2017, 5, 2)}, "disbursement_period_is_month"),
         ({"status": "paid"}, "disbursement_paid_has_date"),
-        ({"status": "reversed", "paid_on": dt.date(2017, 5, 3)},
-         "disbursement_reversed_has_date"),
+        ({"status": "reversed", "paid_on": dt.date(2017, 5, 3)}, "disbursement_reversed_has_date"),
     ],
 )
-def test_disbursement_constraints_are_enforced_by_the_database(monthly, rescued, changes,
-                                                               constraint):
+def test_disbursement_constraints_are_enforced_by_the_database(
+    monthly, rescued, changes, constraint
+):
     disbursement = record(monthly, rescued)
     with pytest.raises(IntegrityError) as excinfo, transaction.atomic():
         Disbursement.objects.filter(pk=disbursement.pk).update(**changes)

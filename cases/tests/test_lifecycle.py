@@ -119,8 +119,9 @@ def test_event_on_the_day_of_the_abduction_is_accepted():
     [("2014", "2014-08-03"), ("2014-08", "2014-08-03"), ("2014-08-03", "2014"), ("2014", "2014")],
 )
 def test_overlapping_partial_dates_are_accepted(on, abducted):
-    planned = plan(Status.MISSING, EventType.RESCUED, on=on,
-                   abducted_on=PartialDate.parse(abducted))
+    planned = plan(
+        Status.MISSING, EventType.RESCUED, on=on, abducted_on=PartialDate.parse(abducted)
+    )
     assert planned.to_status == Status.RESCUED
 
 
@@ -146,21 +147,24 @@ def test_today_defaults_to_the_real_today():
 
 def test_event_before_the_previous_event_is_refused():
     with pytest.raises(ValidationError) as excinfo:
-        plan(Status.CAPTIVE, EventType.RESCUED, on="2015-03",
-             last_event_date=PartialDate(2015, 4, 1))
+        plan(
+            Status.CAPTIVE, EventType.RESCUED, on="2015-03", last_event_date=PartialDate(2015, 4, 1)
+        )
     assert set(excinfo.value.message_dict) == {"date"}
     assert "before the case's latest event" in excinfo.value.message_dict["date"][0]
 
 
 def test_event_overlapping_the_previous_event_is_accepted():
-    planned = plan(Status.CAPTIVE, EventType.RESCUED, on="2015",
-                   last_event_date=PartialDate(2015, 4, 1))
+    planned = plan(
+        Status.CAPTIVE, EventType.RESCUED, on="2015", last_event_date=PartialDate(2015, 4, 1)
+    )
     assert planned.to_status == Status.RESCUED
 
 
 def test_event_on_the_day_of_the_previous_event_is_accepted():
-    planned = plan(Status.CAPTIVE, EventType.RESCUED, on="2015-04-01",
-                   last_event_date=PartialDate(2015, 4, 1))
+    planned = plan(
+        Status.CAPTIVE, EventType.RESCUED, on="2015-04-01", last_event_date=PartialDate(2015, 4, 1)
+    )
     assert planned.to_status == Status.RESCUED
 
 
@@ -175,9 +179,13 @@ def test_type_is_checked_before_the_date():
     [
         (Status.RESCUED, EventType.RESCUED, {}, "type", "transition_not_allowed"),
         (Status.MISSING, EventType.RESCUED, {"on": "2013"}, "date", "before_abduction"),
-        (Status.CAPTIVE, EventType.RESCUED,
-         {"on": "2015-03", "last_event_date": PartialDate(2015, 4, 1)}, "date",
-         "before_previous_event"),
+        (
+            Status.CAPTIVE,
+            EventType.RESCUED,
+            {"on": "2015-03", "last_event_date": PartialDate(2015, 4, 1)},
+            "date",
+            "before_previous_event",
+        ),
     ],
 )
 def test_refusal_carries_its_error_code(status, event, kwargs, field, code):
@@ -192,23 +200,36 @@ def test_refusal_carries_its_error_code(status, event, kwargs, field, code):
 
 @pytest.mark.parametrize("before", [Status.MISSING, Status.CAPTIVE, Status.REPORTED_DEAD])
 def test_identification_withdrawn_returns_to_the_status_before_identification(before):
-    planned = plan(Status.REMAINS_IDENTIFIED, EventType.IDENTIFICATION_WITHDRAWN,
-                   status_before={EventType.REMAINS_IDENTIFIED: before})
+    planned = plan(
+        Status.REMAINS_IDENTIFIED,
+        EventType.IDENTIFICATION_WITHDRAWN,
+        status_before={EventType.REMAINS_IDENTIFIED: before},
+    )
     assert planned.to_status == before
 
 
 @pytest.mark.parametrize("before", [Status.MISSING, Status.CAPTIVE, Status.REPORTED_DEAD])
 def test_reopened_returns_to_the_status_before_closure(before):
-    planned = plan(Status.CLOSED_DUPLICATE, EventType.REOPENED,
-                   status_before={EventType.CLOSED_DUPLICATE: before,
-                                  EventType.REMAINS_IDENTIFIED: Status.CAPTIVE})
+    planned = plan(
+        Status.CLOSED_DUPLICATE,
+        EventType.REOPENED,
+        status_before={
+            EventType.CLOSED_DUPLICATE: before,
+            EventType.REMAINS_IDENTIFIED: Status.CAPTIVE,
+        },
+    )
     assert planned.to_status == before
 
 
 def test_previous_target_ignores_the_status_before_other_event_types():
-    planned = plan(Status.REMAINS_IDENTIFIED, EventType.IDENTIFICATION_WITHDRAWN,
-                   status_before={EventType.CLOSED_DUPLICATE: Status.CAPTIVE,
-                                  EventType.REMAINS_IDENTIFIED: Status.REPORTED_DEAD})
+    planned = plan(
+        Status.REMAINS_IDENTIFIED,
+        EventType.IDENTIFICATION_WITHDRAWN,
+        status_before={
+            EventType.CLOSED_DUPLICATE: Status.CAPTIVE,
+            EventType.REMAINS_IDENTIFIED: Status.REPORTED_DEAD,
+        },
+    )
     assert planned.to_status == Status.REPORTED_DEAD
 
 
@@ -246,14 +267,20 @@ def test_each_milestone_event_sets_its_field(status, event):
 
 
 def test_identification_withdrawn_clears_the_identification_date():
-    planned = plan(Status.REMAINS_IDENTIFIED, EventType.IDENTIFICATION_WITHDRAWN,
-                   status_before={EventType.REMAINS_IDENTIFIED: Status.MISSING})
+    planned = plan(
+        Status.REMAINS_IDENTIFIED,
+        EventType.IDENTIFICATION_WITHDRAWN,
+        status_before={EventType.REMAINS_IDENTIFIED: Status.MISSING},
+    )
     assert planned.milestone_updates == {"remains_identified_on": None}
 
 
 def test_reopened_clears_the_closure_date():
-    planned = plan(Status.CLOSED_DUPLICATE, EventType.REOPENED,
-                   status_before={EventType.CLOSED_DUPLICATE: Status.MISSING})
+    planned = plan(
+        Status.CLOSED_DUPLICATE,
+        EventType.REOPENED,
+        status_before={EventType.CLOSED_DUPLICATE: Status.MISSING},
+    )
     assert planned.milestone_updates == {"closed_on": None}
 
 

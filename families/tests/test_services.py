@@ -43,15 +43,22 @@ def add_relative(case, relationship="mother", **fields):
 
 
 def consent(relative, value=Relative.Consent.GIVEN, on=CONSENTED, dna_matching=True):
-    return relative_record_consent(relative=relative, consent=value, on=on,
-                                   dna_matching=dna_matching, share_with_partners=False)
+    return relative_record_consent(
+        relative=relative,
+        consent=value,
+        on=on,
+        dna_matching=dna_matching,
+        share_with_partners=False,
+    )
 
 
 @pytest.fixture
 def users(db):
     model = get_user_model()
-    return [model.objects.create_user(username=f"user{i}", password="not-a-real-password-1")
-            for i in range(2)]
+    return [
+        model.objects.create_user(username=f"user{i}", password="not-a-real-password-1")
+        for i in range(2)
+    ]
 
 
 @pytest.fixture
@@ -65,14 +72,20 @@ def identify(gazetteer, users):
     def make(case, *, confirm=True):
         remains = remains_record(
             remains=Remains(code=f"R-{next(_codes)}", site=site, recovered_on=dt.date(2017, 3, 5)),
-            exhumation=exhumation)
+            exhumation=exhumation,
+        )
         identification = identification_propose(
-            remains=remains, case=case, method="dna_kinship", identified_on=dt.date(2019, 2, 1),
-            match_statistic=Decimal("0.9999"), actor=users[0])
+            remains=remains,
+            case=case,
+            method="dna_kinship",
+            identified_on=dt.date(2019, 2, 1),
+            match_statistic=Decimal("0.9999"),
+            actor=users[0],
+        )
         if confirm:
             identification = identification_confirm(
-                identification=identification, actor=users[1], on=dt.date(2019, 2, 15),
-                source="lab")
+                identification=identification, actor=users[1], on=dt.date(2019, 2, 15), source="lab"
+            )
             case.refresh_from_db()
         return identification
 
@@ -80,8 +93,14 @@ def identify(gazetteer, users):
 
 
 def hand_over(case, identification, on=dt.date(2019, 5, 1), **kwargs):
-    return handover_record(case=case, identification=identification, handed_over_on=on,
-                           actor=None, source="handover ceremony", **kwargs)
+    return handover_record(
+        case=case,
+        identification=identification,
+        handed_over_on=on,
+        actor=None,
+        source="handover ceremony",
+        **kwargs,
+    )
 
 
 # --- relatives and consent --------------------------------------------------------------------
@@ -101,7 +120,9 @@ def test_one_relative_is_kin_to_several_cases(make_case):
     relative_add(case=second, relative=relative, relationship="mother")
     assert Relative.objects.count() == 1
     assert set(Kinship.objects.filter(relative=relative).values_list("case", flat=True)) == {
-        first.pk, second.pk}
+        first.pk,
+        second.pk,
+    }
 
 
 def test_the_same_kinship_is_recorded_once(make_case):
@@ -129,7 +150,10 @@ def test_consent_given_is_dated_and_allows_dna_matching(make_case):
     relative = consent(add_relative(make_case()))
     stored = Relative.objects.get(pk=relative.pk)
     assert (stored.consent, stored.consent_recorded_on, stored.consent_dna_matching) == (
-        Relative.Consent.GIVEN, CONSENTED, True)
+        Relative.Consent.GIVEN,
+        CONSENTED,
+        True,
+    )
 
 
 def test_refused_consent_never_allows_matching(make_case):
@@ -141,10 +165,14 @@ def test_refused_consent_never_allows_matching(make_case):
     ("fields", "constraint"),
     [
         ({"consent": "given", "consent_recorded_on": None}, "relative_consent_dated"),
-        ({"consent": "refused", "consent_recorded_on": CONSENTED, "consent_dna_matching": True},
-         "relative_consent_flags_need_consent"),
-        ({"consent": "not_asked", "consent_share_with_partners": True},
-         "relative_consent_flags_need_consent"),
+        (
+            {"consent": "refused", "consent_recorded_on": CONSENTED, "consent_dna_matching": True},
+            "relative_consent_flags_need_consent",
+        ),
+        (
+            {"consent": "not_asked", "consent_share_with_partners": True},
+            "relative_consent_flags_need_consent",
+        ),
     ],
 )
 def test_relative_consent_constraints_are_enforced_by_the_database(db, fields, constraint):
@@ -175,17 +203,22 @@ def test_reference_sample_without_dna_consent_is_refused(make_case, value):
 
 
 def test_consent_to_share_only_does_not_allow_a_sample(make_case):
-    relative = relative_record_consent(relative=add_relative(make_case()), consent="given",
-                                       on=CONSENTED, dna_matching=False,
-                                       share_with_partners=True)
+    relative = relative_record_consent(
+        relative=add_relative(make_case()),
+        consent="given",
+        on=CONSENTED,
+        dna_matching=False,
+        share_with_partners=True,
+    )
     with pytest.raises(ValidationError):
         reference_sample_record(relative=relative, collected_on=dt.date(2016, 5, 1))
 
 
 def test_reference_sample_with_consent_is_recorded(make_case):
     relative = consent(add_relative(make_case()))
-    sample = reference_sample_record(relative=relative, collected_on=CONSENTED,
-                                     lab_reference="LAB-1")
+    sample = reference_sample_record(
+        relative=relative, collected_on=CONSENTED, lab_reference="LAB-1"
+    )
     assert ReferenceSample.objects.get(pk=sample.pk).status == ReferenceSample.Status.COLLECTED
 
 
@@ -209,11 +242,13 @@ def test_lab_references_are_unique(make_case):
 @pytest.mark.parametrize("value", [Relative.Consent.WITHDRAWN, Relative.Consent.REFUSED])
 def test_withdrawing_consent_destroys_the_samples(make_case, value):
     relative = consent(add_relative(make_case()))
-    samples = [reference_sample_record(relative=relative, collected_on=CONSENTED)
-               for _ in range(2)]
+    samples = [reference_sample_record(relative=relative, collected_on=CONSENTED) for _ in range(2)]
     consent(relative, value, on=dt.date(2017, 1, 1))
-    assert set(ReferenceSample.objects.filter(pk__in=[s.pk for s in samples]).values_list(
-        "status", flat=True)) == {ReferenceSample.Status.DESTROYED}
+    assert set(
+        ReferenceSample.objects.filter(pk__in=[s.pk for s in samples]).values_list(
+            "status", flat=True
+        )
+    ) == {ReferenceSample.Status.DESTROYED}
     assert Relative.objects.get(pk=relative.pk).consent_dna_matching is False
 
 
@@ -236,7 +271,9 @@ def test_handover_returns_the_remains_and_moves_the_case(make_case, identify):
     handover = hand_over(case, identification, receiving_relative=relative, ceremony="Kocho 2019")
     stored = Case.objects.get(pk=case.pk)
     assert (stored.status, stored.remains_returned_on) == (
-        Status.REMAINS_RETURNED, dt.date(2019, 5, 1))
+        Status.REMAINS_RETURNED,
+        dt.date(2019, 5, 1),
+    )
     assert Handover.objects.get(pk=handover.pk).receiving_relative == relative
     last = CaseEvent.objects.filter(case=case).order_by("-sequence").first()
     assert (last.type, last.note) == (EventType.REMAINS_RETURNED, "Kocho 2019")

@@ -30,14 +30,17 @@ _codes = itertools.count(1)
 @pytest.fixture
 def users(db):
     model = get_user_model()
-    return {name: model.objects.create_user(username=name, password="not-a-real-password-1")
-            for name in ("proposer", "reviewer")}
+    return {
+        name: model.objects.create_user(username=name, password="not-a-real-password-1")
+        for name in ("proposer", "reviewer")
+    }
 
 
 def report_site(place, reported_on=dt.date(2015, 3, 1)):
     site = GraveSite(code=f"G-{next(_codes)}", name="Test site", place=place)
-    return grave_site_report(site=site, reported_on=reported_on, source="witness",
-                             estimated_victims=40)
+    return grave_site_report(
+        site=site, reported_on=reported_on, source="witness", estimated_victims=40
+    )
 
 
 @pytest.fixture
@@ -50,26 +53,33 @@ def exhumation(gazetteer):
 @pytest.fixture
 def make_remains(exhumation):
     def make(recovered_on=dt.date(2017, 3, 10)):
-        remains = Remains(code=f"R-{next(_codes)}", site=exhumation.site,
-                          recovered_on=recovered_on)
+        remains = Remains(code=f"R-{next(_codes)}", site=exhumation.site, recovered_on=recovered_on)
         return remains_record(remains=remains, exhumation=exhumation)
+
     return make
 
 
 def propose(remains, case, actor, identified_on=dt.date(2019, 2, 1)):
     return identification_propose(
-        remains=remains, case=case, method=Identification.Method.DNA_KINSHIP,
-        identified_on=identified_on, match_statistic=Decimal("0.999900"), actor=actor)
+        remains=remains,
+        case=case,
+        method=Identification.Method.DNA_KINSHIP,
+        identified_on=identified_on,
+        match_statistic=Decimal("0.999900"),
+        actor=actor,
+    )
 
 
 def confirm(identification, actor, on=dt.date(2019, 2, 15)):
-    return identification_confirm(identification=identification, actor=actor, on=on,
-                                  source="lab report")
+    return identification_confirm(
+        identification=identification, actor=actor, on=on, source="lab report"
+    )
 
 
 def withdraw(identification, actor, on=dt.date(2019, 4, 1)):
-    return identification_withdraw(identification=identification, actor=actor, on=on,
-                                   source="lab", reason="sample mix-up")
+    return identification_withdraw(
+        identification=identification, actor=actor, on=on, source="lab", reason="sample mix-up"
+    )
 
 
 def refusal(excinfo, field):
@@ -83,12 +93,18 @@ def refusal(excinfo, field):
 def test_site_report_confirm_and_exhumation_open_the_site(gazetteer):
     site = report_site(gazetteer["kocho"])
     assert (site.status, site.confirmed_on, site.opened_on) == (
-        GraveSite.Status.SUSPECTED, None, None)
+        GraveSite.Status.SUSPECTED,
+        None,
+        None,
+    )
     grave_site_confirm(site=site, on=dt.date(2015, 6, 1), source="survey")
     exhumation = exhumation_start(site=site, started_on=dt.date(2017, 3, 1), team="Team A")
     stored = GraveSite.objects.get(pk=site.pk)
     assert (stored.status, stored.confirmed_on, stored.opened_on) == (
-        GraveSite.Status.EXHUMED, dt.date(2015, 6, 1), dt.date(2017, 3, 1))
+        GraveSite.Status.EXHUMED,
+        dt.date(2015, 6, 1),
+        dt.date(2017, 3, 1),
+    )
     assert exhumation.site_id == site.pk
     assert GraveReport.objects.filter(site=site).count() == 2
 
@@ -140,10 +156,18 @@ def test_a_site_is_confirmed_only_once(gazetteer):
         ({"status": "exhumed"}, "grave_site_status_dates"),  # exhumed without dates
         ({"status": "confirmed"}, "grave_site_status_dates"),  # confirmed without a date
         ({"confirmed_on": dt.date(2015, 6, 1)}, "grave_site_status_dates"),  # suspected, dated
-        ({"status": "confirmed", "confirmed_on": dt.date(2015, 2, 1)},
-         "grave_site_confirmed_after_reported"),
-        ({"status": "exhumed", "confirmed_on": dt.date(2015, 6, 1),
-          "opened_on": dt.date(2015, 5, 1)}, "grave_site_opened_after_confirmed"),
+        (
+            {"status": "confirmed", "confirmed_on": dt.date(2015, 2, 1)},
+            "grave_site_confirmed_after_reported",
+        ),
+        (
+            {
+                "status": "exhumed",
+                "confirmed_on": dt.date(2015, 6, 1),
+                "opened_on": dt.date(2015, 5, 1),
+            },
+            "grave_site_opened_after_confirmed",
+        ),
     ],
 )
 def test_site_constraints_are_enforced_by_the_database(gazetteer, changes, constraint):
@@ -156,9 +180,12 @@ def test_site_constraints_are_enforced_by_the_database(gazetteer, changes, const
 def test_a_consistent_exhumed_site_passes_the_constraints(gazetteer):
     site = report_site(gazetteer["kocho"])
     with transaction.atomic():
-        assert GraveSite.objects.filter(pk=site.pk).update(
-            status="exhumed", confirmed_on=dt.date(2015, 6, 1), opened_on=dt.date(2015, 6, 1)
-        ) == 1
+        assert (
+            GraveSite.objects.filter(pk=site.pk).update(
+                status="exhumed", confirmed_on=dt.date(2015, 6, 1), opened_on=dt.date(2015, 6, 1)
+            )
+            == 1
+        )
 
 
 # --- remains ----------------------------------------------------------------------------------
@@ -194,13 +221,22 @@ def test_confirmation_identifies_the_case_through_its_timeline(make_case, make_r
     identification = propose(make_remains(), case, users["proposer"])
     confirmed = confirm(identification, users["reviewer"])
     assert (confirmed.status, confirmed.confirmed_by, confirmed.confirmed_on) == (
-        Identification.Status.CONFIRMED, users["reviewer"], dt.date(2019, 2, 15))
+        Identification.Status.CONFIRMED,
+        users["reviewer"],
+        dt.date(2019, 2, 15),
+    )
     stored = Case.objects.get(pk=case.pk)
     assert (stored.status, stored.remains_identified_on, stored.version) == (
-        Status.REMAINS_IDENTIFIED, dt.date(2019, 2, 1), 2)
+        Status.REMAINS_IDENTIFIED,
+        dt.date(2019, 2, 1),
+        2,
+    )
     event = CaseEvent.objects.get(case=case, sequence=2)
     assert (event.type, event.recorded_by, event.source) == (
-        EventType.REMAINS_IDENTIFIED, users["reviewer"], "lab report")
+        EventType.REMAINS_IDENTIFIED,
+        users["reviewer"],
+        "lab report",
+    )
     assert identification.remains.code in event.note
 
 
@@ -225,8 +261,11 @@ def test_only_a_proposed_identification_is_confirmed(make_case, make_remains, us
 def test_second_remains_of_an_identified_case_add_information(make_case, make_remains, users):
     case = make_case()
     confirm(propose(make_remains(), case, users["proposer"]), users["reviewer"])
-    confirm(propose(make_remains(), case, users["proposer"], dt.date(2019, 3, 1)),
-            users["reviewer"], on=dt.date(2019, 3, 5))
+    confirm(
+        propose(make_remains(), case, users["proposer"], dt.date(2019, 3, 1)),
+        users["reviewer"],
+        on=dt.date(2019, 3, 5),
+    )
     stored = Case.objects.get(pk=case.pk)
     assert stored.status == Status.REMAINS_IDENTIFIED
     assert stored.remains_identified_on == dt.date(2019, 2, 1)
@@ -255,15 +294,22 @@ def test_database_allows_one_live_identification_per_remains(make_case, make_rem
     first = propose(remains, make_case(), users["proposer"])
     with pytest.raises(IntegrityError), transaction.atomic():
         Identification.objects.create(
-            remains=remains, case=make_case(), method=Identification.Method.DENTAL,
-            identified_on=dt.date(2019, 2, 1))
+            remains=remains,
+            case=make_case(),
+            method=Identification.Method.DENTAL,
+            identified_on=dt.date(2019, 2, 1),
+        )
     assert list(Identification.objects.filter(remains=remains)) == [first]
 
 
 def test_database_refuses_a_bulk_insert_of_two_identifications(make_case, make_remains):
     remains = make_remains()
-    rows = [Identification(remains=remains, case=make_case(), method="dental",
-                           identified_on=dt.date(2019, 2, 1)) for _ in range(2)]
+    rows = [
+        Identification(
+            remains=remains, case=make_case(), method="dental", identified_on=dt.date(2019, 2, 1)
+        )
+        for _ in range(2)
+    ]
     with pytest.raises(IntegrityError), transaction.atomic():
         Identification.objects.bulk_create(rows)
     assert not Identification.objects.exists()
@@ -272,8 +318,13 @@ def test_database_refuses_a_bulk_insert_of_two_identifications(make_case, make_r
 def test_withdrawn_identifications_do_not_block_a_new_one(make_case, make_remains, users):
     remains = make_remains()
     withdraw(propose(remains, make_case(), users["proposer"]), users["reviewer"])
-    Identification.objects.create(remains=remains, case=make_case(), method="dental",
-                                  identified_on=dt.date(2019, 2, 1), status="withdrawn")
+    Identification.objects.create(
+        remains=remains,
+        case=make_case(),
+        method="dental",
+        identified_on=dt.date(2019, 2, 1),
+        status="withdrawn",
+    )
     replacement = propose(remains, make_case(), users["proposer"])
     assert Identification.objects.filter(remains=remains).count() == 3
     assert replacement.status == Identification.Status.PROPOSED
@@ -288,16 +339,18 @@ def test_database_requires_a_confirmation_date(make_case, make_remains, users):
 
 def test_withdrawing_a_proposal_leaves_the_case_alone(make_case, make_remains, users):
     case = make_case()
-    identification = withdraw(propose(make_remains(), case, users["proposer"]),
-                               users["reviewer"])
+    identification = withdraw(propose(make_remains(), case, users["proposer"]), users["reviewer"])
     assert identification.status == Identification.Status.WITHDRAWN
     assert CaseEvent.objects.filter(case=case).count() == 1
 
 
 @pytest.mark.parametrize(
     ("event_before", "expected"),
-    [(None, Status.MISSING), (EventType.CAPTIVITY_CONFIRMED, Status.CAPTIVE),
-     (EventType.DEATH_REPORTED, Status.REPORTED_DEAD)],
+    [
+        (None, Status.MISSING),
+        (EventType.CAPTIVITY_CONFIRMED, Status.CAPTIVE),
+        (EventType.DEATH_REPORTED, Status.REPORTED_DEAD),
+    ],
 )
 def test_withdrawing_a_confirmed_identification_returns_the_case_to_its_previous_status(
     make_case, make_remains, users, event_before, expected
@@ -326,8 +379,13 @@ def test_withdrawing_one_of_two_confirmed_identifications_keeps_the_case_identif
 def test_withdrawal_needs_a_reason_and_happens_once(make_case, make_remains, users):
     identification = propose(make_remains(), make_case(), users["proposer"])
     with pytest.raises(ValidationError) as excinfo:
-        identification_withdraw(identification=identification, actor=None, on=dt.date(2019, 4, 1),
-                                source="lab", reason="")
+        identification_withdraw(
+            identification=identification,
+            actor=None,
+            on=dt.date(2019, 4, 1),
+            source="lab",
+            reason="",
+        )
     refusal(excinfo, "reason")
     withdraw(identification, users["reviewer"])
     with pytest.raises(ValidationError) as excinfo:
