@@ -17,9 +17,18 @@ from .models import AidProgramme, Disbursement
 
 
 def disbursement_check(
-    *, programme: AidProgramme, case: Case, period: dt.date, approved_on: dt.date
+    *,
+    programme: AidProgramme,
+    case: Case,
+    period: dt.date,
+    approved_on: dt.date,
+    amount: Decimal | None = None,
 ) -> None:
     """Rules a disbursement must meet; shared by the service and the bulk loader."""
+    if amount is not None and amount <= 0:
+        raise ValidationError({"amount": _("The amount must be more than zero.")})
+    if approved_on > dt.date.today():
+        raise ValidationError({"approved_on": _("An approval cannot be dated in the future.")})
     if case.status != programme.eligible_status:
         raise ValidationError(
             {
@@ -47,7 +56,15 @@ def disbursement_record(
     actor: Actor,
     amount: Decimal | None = None,
 ) -> Disbursement:
-    disbursement_check(programme=programme, case=case, period=period, approved_on=approved_on)
+    amount = amount if amount is not None else programme.standard_amount
+    disbursement_check(
+        programme=programme, case=case, period=period, approved_on=approved_on, amount=amount
+    )
+    same_period = Disbursement.objects.filter(programme=programme, case=case, period=period)
+    if same_period.exists():
+        raise ValidationError(
+            {"period": _("This programme already has a payment to this case for that month.")}
+        )
     paid_before = Disbursement.objects.filter(programme=programme, case=case).exclude(
         status__in=[Disbursement.Status.FAILED, Disbursement.Status.REVERSED]
     )
@@ -58,7 +75,7 @@ def disbursement_record(
         case=case,
         period=period,
         approved_on=approved_on,
-        amount=amount if amount is not None else programme.standard_amount,
+        amount=amount,
         currency=programme.currency,
     )
     disbursement.full_clean(validate_constraints=False)
@@ -66,7 +83,8 @@ def disbursement_record(
         with transaction.atomic():
             disbursement.save()
     except IntegrityError as error:
-        # The unique constraint is the real guard against a concurrent double payment.
+        # Everything else was validated above, so this is the unique constraint: the real guard
+        # when two officers record the same payment at the same moment.
         raise ValidationError(
             {"period": _("This programme already has a payment to this case for that month.")}
         ) from error
@@ -82,6 +100,8 @@ def disbursement_mark_paid(
         raise ValidationError({"status": _("Only an approved or failed payment can be paid.")})
     if on < disbursement.approved_on:
         raise ValidationError({"paid_on": _("A payment cannot precede its approval.")})
+    if on > dt.date.today():
+        raise ValidationError({"paid_on": _("A payment cannot be dated in the future.")})
     disbursement.status, disbursement.paid_on = Disbursement.Status.PAID, on
     disbursement.reference = reference or disbursement.reference
     disbursement.save(update_fields=["status", "paid_on", "reference"])
@@ -95,6 +115,8 @@ def disbursement_reverse(*, disbursement: Disbursement, on: dt.date) -> Disburse
         raise ValidationError({"status": _("Only a paid disbursement can be reversed.")})
     if disbursement.paid_on and on < disbursement.paid_on:
         raise ValidationError({"reversed_on": _("A reversal cannot precede the payment.")})
+    if on > dt.date.today():
+        raise ValidationError({"reversed_on": _("A reversal cannot be dated in the future.")})
     disbursement.status, disbursement.reversed_on = Disbursement.Status.REVERSED, on
     disbursement.save(update_fields=["status", "reversed_on"])
     return disbursement

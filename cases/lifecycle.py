@@ -95,9 +95,23 @@ class CaseState:
 
     status: str | None
     abducted_on: PartialDate | None
+    # Of the case's events, the date that starts latest: a new event may not be certainly
+    # before any earlier one (comparing with the last event only would let a vague event in
+    # between hide an impossible order).
     last_event_date: PartialDate | None = None
     # Status before the most recent event of each undoable type, for PREVIOUS targets.
     status_before: dict[str, str] = field(default_factory=dict)
+    # The remains_identified_on milestone, so a return is never counted before it.
+    identified_by: dt.date | None = None
+
+    def after(self, plan: PlannedTransition) -> CaseState:
+        """The state once `plan` is applied (the bulk loader walks a history with it)."""
+        status_before = {**self.status_before, plan.event_type: plan.from_status or ""}
+        latest = self.last_event_date
+        if latest is None or plan.on.lower() > latest.lower():
+            latest = plan.on
+        identified_by = plan.milestone_updates.get("remains_identified_on", self.identified_by)
+        return CaseState(plan.to_status, self.abducted_on, latest, status_before, identified_by)
 
 
 @dataclass(frozen=True)
@@ -113,6 +127,11 @@ def allowed_event_types(status: str | None) -> list[str]:
     return [event for event, rule in TRANSITIONS.items() if status in rule.sources]
 
 
+def _refuse(field_name: str, message: str, code: str) -> ValidationError:
+    # The code goes on the inner error: Django drops `code` given beside a dict.
+    return ValidationError({field_name: ValidationError(message, code=code)})
+
+
 def plan_transition(
     state: CaseState, event_type: str, on: PartialDate | str, *, today: dt.date | None = None
 ) -> PlannedTransition:
@@ -123,11 +142,13 @@ def plan_transition(
     """
     today = today or dt.date.today()
     if event_type not in TRANSITIONS:
-        raise ValidationError({"type": _("Unknown event type %(type)s.") % {"type": event_type}})
+        raise _refuse(
+            "type", _("Unknown event type %(type)s.") % {"type": event_type}, "unknown_type"
+        )
     try:
         date = PartialDate.parse(on)
     except ValueError as error:
-        raise ValidationError({"date": str(error)}) from error
+        raise _refuse("date", str(error), "invalid_date") from error
 
     rule = TRANSITIONS[event_type]
     if state.status not in rule.sources:
@@ -140,25 +161,23 @@ def plan_transition(
                 "%(event)s is not possible for a case that is %(status)s. "
                 "Possible now: %(allowed)s."
             ) % {"event": label, "status": Status(state.status).label, "allowed": allowed}
-        raise ValidationError({"type": reason}, code="transition_not_allowed")
+        raise _refuse("type", reason, "transition_not_allowed")
 
     if date.lower() > today:
-        raise ValidationError({"date": _("%(date)s is in the future.") % {"date": date}})
+        raise _refuse("date", _("%(date)s is in the future.") % {"date": date}, "future_date")
     if state.abducted_on is not None and date.certainly_before(state.abducted_on):
-        raise ValidationError(
-            {
-                "date": _("%(date)s is before the abduction (%(abducted)s).")
-                % {"date": date, "abducted": state.abducted_on}
-            },
-            code="before_abduction",
+        raise _refuse(
+            "date",
+            _("%(date)s is before the abduction (%(abducted)s).")
+            % {"date": date, "abducted": state.abducted_on},
+            "before_abduction",
         )
     if state.last_event_date is not None and date.certainly_before(state.last_event_date):
-        raise ValidationError(
-            {
-                "date": _("%(date)s is before the case's latest event (%(last)s).")
-                % {"date": date, "last": state.last_event_date}
-            },
-            code="before_previous_event",
+        raise _refuse(
+            "date",
+            _("%(date)s is before the case's latest event (%(last)s).")
+            % {"date": date, "last": state.last_event_date},
+            "before_previous_event",
         )
 
     if rule.target == UNCHANGED:
@@ -173,6 +192,10 @@ def plan_transition(
     if event_type in MILESTONE_FIELD:
         # The last day the partial date can mean: figures count what had certainly happened.
         updates[MILESTONE_FIELD[event_type]] = date.upper()
+    if event_type == EventType.REMAINS_RETURNED and state.identified_by is not None:
+        # "Identified in May" then "returned on 10 May": the return is certain only once the
+        # identification is, so it counts from the same day, never before it.
+        updates["remains_returned_on"] = max(date.upper(), state.identified_by)
     if rule.undoes:
         updates[MILESTONE_FIELD[rule.undoes]] = None
     return PlannedTransition(event_type, state.status, target, date, updates)

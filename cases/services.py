@@ -23,7 +23,19 @@ from .partial_dates import PartialDate, age_on
 Actor = AbstractBaseUser | None
 
 
+def _as_partial_dates(case: Case) -> None:
+    """Callers may give partial dates as text ("1990"); the rules need PartialDate values."""
+    for name in ("birth_date", "abducted_on"):
+        value = getattr(case, name)
+        if value is not None and not isinstance(value, PartialDate):
+            try:
+                setattr(case, name, Case._meta.get_field(name).to_python(value))
+            except ValidationError as error:
+                raise ValidationError({name: error.messages}) from error
+
+
 def _derive_age(case: Case) -> None:
+    _as_partial_dates(case)
     if case.age_at_abduction is None and case.birth_date is not None and case.abducted_on:
         age = age_on(case.birth_date, case.abducted_on.midpoint())
         if age < 0:
@@ -109,8 +121,9 @@ def _state_for(case: Case) -> CaseState:
     return CaseState(
         status=case.status,
         abducted_on=case.abducted_on,
-        last_event_date=events[0]["date"] if events else None,
+        last_event_date=max((e["date"] for e in events), key=PartialDate.lower, default=None),
         status_before=status_before,
+        identified_by=case.remains_identified_on,
     )
 
 
@@ -237,6 +250,10 @@ def case_histories_bulk_create(
 
     for history in histories:
         case = history.case
+        if not history.events:
+            raise ValidationError(
+                f"case {case.case_number}: a history starts with its 'reported missing' event"
+            )
         _derive_age(case)
         case.abducted_by = case.abducted_on.upper()
         state = CaseState(status=None, abducted_on=case.abducted_on)
@@ -251,9 +268,7 @@ def case_histories_bulk_create(
             if new.type == EventType.CLOSED_DUPLICATE:
                 _check_duplicate_target(case, new.duplicate_of)
                 case.duplicate_of = new.duplicate_of
-            status_before = dict(state.status_before)
-            status_before[new.type] = plan.from_status or ""
-            state = CaseState(case.status, case.abducted_on, plan.on, status_before)
+            state = state.after(plan)
             events.append(
                 _event_from_plan(
                     case,

@@ -136,7 +136,9 @@ def identification_confirm(
     identification = Identification.objects.select_for_update().get(pk=identification.pk)
     if identification.status != Identification.Status.PROPOSED:
         raise ValidationError({"status": _("Only a proposed identification can be confirmed.")})
-    if actor is not None and identification.proposed_by_id == actor.pk:
+    if actor is None:
+        raise ValidationError({"confirmed_by": _("A confirmation names the person confirming.")})
+    if identification.proposed_by_id == actor.pk:
         raise ValidationError(
             {
                 "confirmed_by": _(
@@ -148,6 +150,10 @@ def identification_confirm(
     identification_check(
         remains=identification.remains, case=case, identified_on=identification.identified_on
     )
+    if on < identification.identified_on or on > dt.date.today():
+        raise ValidationError(
+            {"confirmed_on": _("Confirmation falls between the identification and today.")}
+        )
     event_type = (
         EventType.INFORMATION_RECEIVED
         if case.status == Status.REMAINS_IDENTIFIED

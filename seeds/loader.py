@@ -141,6 +141,7 @@ def write_population(population: Population, progress: Callable[[int], None]) ->
                 case=disbursement.case,
                 period=disbursement.period,
                 approved_on=disbursement.approved_on,
+                amount=disbursement.amount,
             )
         Disbursement.objects.bulk_create(population.disbursements, batch_size=BATCH)
         progress(1)

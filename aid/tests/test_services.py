@@ -295,3 +295,23 @@ def test_disbursement_constraints_are_enforced_by_the_database(
     with pytest.raises(IntegrityError) as excinfo, transaction.atomic():
         Disbursement.objects.filter(pk=disbursement.pk).update(**changes)
     assert constraint in str(excinfo.value)
+
+
+def test_approval_dated_in_the_future_is_refused(monthly, rescued):
+    with pytest.raises(ValidationError) as excinfo:
+        record(monthly, rescued, approved_on=dt.date.today() + dt.timedelta(days=1))
+    refusal(excinfo, "approved_on")
+
+
+def test_payment_and_reversal_dated_in_the_future_are_refused(monthly, rescued):
+    tomorrow = dt.date.today() + dt.timedelta(days=1)
+    disbursement = record(monthly, rescued)
+    with pytest.raises(ValidationError) as excinfo:
+        disbursement_mark_paid(disbursement=disbursement, on=tomorrow)
+    refusal(excinfo, "paid_on")
+    disbursement_mark_paid(disbursement=disbursement, on=dt.date(2017, 5, 20))
+    with pytest.raises(ValidationError) as excinfo:
+        disbursement_reverse(disbursement=disbursement, on=tomorrow)
+    refusal(excinfo, "reversed_on")
+    disbursement.refresh_from_db()
+    assert disbursement.status == Disbursement.Status.PAID

@@ -412,3 +412,20 @@ def test_confirming_after_the_case_was_rescued_is_refused(make_case, make_remain
     stored = Case.objects.get(pk=case.pk)
     assert (stored.status, stored.remains_identified_on) == (Status.RESCUED, None)
     assert Identification.objects.get(pk=identification.pk).status == "proposed"
+
+
+def test_confirmation_names_the_person_confirming(make_case, make_remains, users):
+    identification = propose(make_remains(), make_case(), users["proposer"])
+    with pytest.raises(ValidationError) as excinfo:
+        confirm(identification, None)
+    assert "person confirming" in refusal(excinfo, "confirmed_by")
+
+
+@pytest.mark.parametrize("on", [dt.date(2019, 1, 31), dt.date.today() + dt.timedelta(days=1)])
+def test_confirmation_is_dated_between_identification_and_today(make_case, make_remains, users, on):
+    identification = propose(make_remains(), make_case(), users["proposer"])
+    with pytest.raises(ValidationError) as excinfo:
+        confirm(identification, users["reviewer"], on=on)
+    refusal(excinfo, "confirmed_on")
+    identification.refresh_from_db()
+    assert identification.status == Identification.Status.PROPOSED
