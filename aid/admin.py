@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from cases.admin import ReadOnlyAdmin
+
 from .models import AidProgramme, Disbursement
 
 
@@ -9,19 +11,10 @@ class AidProgrammeAdmin(admin.ModelAdmin):
 
 
 @admin.register(Disbursement)
-class DisbursementAdmin(admin.ModelAdmin):
+class DisbursementAdmin(ReadOnlyAdmin):
     """Disbursements are money: created and changed only through the aid services."""
 
     list_display = ["programme", "case", "period", "amount", "currency", "status", "paid_on"]
     list_filter = ["programme", "status"]
     list_select_related = ["programme", "case"]
     search_fields = ["case__case_number", "reference"]
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

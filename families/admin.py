@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from cases.admin import ReadOnlyAdmin
+
 from .models import Handover, Kinship, ReferenceSample, Relative
 
 
@@ -36,17 +38,8 @@ class ReferenceSampleAdmin(admin.ModelAdmin):
 
 
 @admin.register(Handover)
-class HandoverAdmin(admin.ModelAdmin):
+class HandoverAdmin(ReadOnlyAdmin):
     """Handovers change case status: recorded through the service, inspected here."""
 
     list_display = ["case", "handed_over_on", "ceremony"]
     list_select_related = ["case"]
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

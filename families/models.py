@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from cases.models import Sex
 from cases.partial_dates import PartialDateField
 
 
@@ -24,11 +25,7 @@ class Relative(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     full_name_ar = models.CharField(_("full name (Arabic script)"), max_length=300, blank=True)
     full_name_latn = models.CharField(_("full name (Latin)"), max_length=300, blank=True)
-    sex = models.CharField(
-        _("sex"),
-        max_length=8,
-        choices=[("female", _("Female")), ("male", _("Male")), ("unknown", _("Unknown"))],
-    )
+    sex = models.CharField(_("sex"), max_length=8, choices=Sex.choices)
     birth_date = PartialDateField(_("date of birth"), null=True, blank=True)
     # Sensitive contact details.
     phone = models.CharField(_("phone"), max_length=32, blank=True)

@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from cases.admin import ReadOnlyAdmin
+
 from .models import Exhumation, GraveReport, GraveSite, Identification, Remains
 
 
@@ -52,7 +54,7 @@ class RemainsAdmin(admin.ModelAdmin):
 
 
 @admin.register(Identification)
-class IdentificationAdmin(admin.ModelAdmin):
+class IdentificationAdmin(ReadOnlyAdmin):
     """Identifications change case status, so they are made through the service (UI/API) and
     only inspected here."""
 
@@ -60,12 +62,3 @@ class IdentificationAdmin(admin.ModelAdmin):
     list_filter = ["status", "method"]
     list_select_related = ["remains", "case"]
     search_fields = ["remains__code", "case__case_number"]
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
