@@ -1,0 +1,21 @@
+"""The eight roles, as Django groups with exactly these names."""
+
+from django.db import migrations
+
+ROLES = ["caseworker", "supervisor", "forensic", "aid_officer", "analyst", "auditor", "partner",
+         "admin"]
+
+
+def create_roles(apps, schema_editor):
+    Group = apps.get_model("auth", "Group")
+    for name in ROLES:
+        Group.objects.get_or_create(name=name)
+
+
+def remove_roles(apps, schema_editor):
+    apps.get_model("auth", "Group").objects.filter(name__in=ROLES).delete()
+
+
+class Migration(migrations.Migration):
+    dependencies = [("access", "0001_initial"), ("auth", "0012_alter_user_first_name_max_length")]
+    operations = [migrations.RunPython(create_roles, remove_roles)]

@@ -1,0 +1,1 @@
+# Session and account signals (filled in by the authentication work).

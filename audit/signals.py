@@ -1,0 +1,1 @@
+# Login, logout and failed-login signals write audit entries.
