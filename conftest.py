@@ -70,11 +70,17 @@ def today():
 
 
 def _wipe_seed() -> None:
+    from django.contrib.auth import get_user_model
+
+    from access.models import PartnerAgreement
     from aid.models import AidProgramme
     from reports.models import PublishedFigure
     from seeds.loader import delete_synthetic
+    from seeds.personas import PERSONAS
 
     delete_synthetic()
+    PartnerAgreement.objects.all().delete()
+    get_user_model().objects.filter(username__in=[name for name, *_ in PERSONAS]).delete()
     PublishedFigure.objects.all().delete()
     AidProgramme.objects.all().delete()
     Office.objects.all().delete()

@@ -1,8 +1,18 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 from django.views.generic import RedirectView
+
+from access.views import MeApi
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    # One login for the whole site: the admin's own form knows nothing of the second factor
+    # that supervisors, auditors and administrators must give.
+    path(
+        "admin/login/",
+        RedirectView.as_view(pattern_name="login", query_string=True, permanent=False),
+    ),
     path("admin/", admin.site.urls),
+    path("accounts/", include("access.urls")),
+    path("api/v1/me/", MeApi.as_view(), name="api-me"),
 ]

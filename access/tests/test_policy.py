@@ -206,10 +206,11 @@ def test_relatives_contact_details_only_for_casework(persona, duhok_case):
         full_name_latn="R", sex="female", phone="+964 750 555 0000", address="somewhere"
     )
     relative_add(case=duhok_case, relative=relative, relationship="mother")
-    assert {"phone", "address"} <= policy.relative_fields_for(persona(Role.CASEWORKER, "duhok"))
+    caseworker = persona(Role.CASEWORKER, "duhok")
+    assert {"phone", "address"} <= policy.relative_fields_for(caseworker)
     assert not {"phone", "address"} & policy.relative_fields_for(persona(Role.FORENSIC, name="f1"))
     assert policy.relative_fields_for(persona(Role.ANALYST)) == frozenset()
-    assert list(policy.relatives_visible_to(persona(Role.CASEWORKER, "duhok"))) == [relative]
+    assert list(policy.relatives_visible_to(caseworker)) == [relative]
     assert not policy.relatives_visible_to(persona(Role.CASEWORKER, "sinjar")).exists()
     # Forensic sees only relatives who gave a reference sample.
     assert not policy.relatives_visible_to(persona(Role.FORENSIC, name="f2")).exists()

@@ -68,6 +68,31 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",  # verifies older hashes, then upgraded
 ]
 
+# Accounts (access app): one login page for the site and the admin, with the TOTP code on the
+# same form for the roles that need it.
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "account"
+LOGOUT_REDIRECT_URL = "login"
+OTP_TOTP_ISSUER = "Missing-persons tracker"
+
+# Sessions end after 30 idle minutes or 12 hours after login, whichever comes first
+# (access.middleware.SessionTimeoutMiddleware); the cookie never outlives the absolute limit.
+ACCESS_SESSION_IDLE_SECONDS = 30 * 60
+ACCESS_SESSION_ABSOLUTE_SECONDS = 12 * 60 * 60
+SESSION_COOKIE_AGE = ACCESS_SESSION_ABSOLUTE_SECONDS
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+
+# The API: bearer tokens first (so an unauthenticated call gets 401 with
+# `WWW-Authenticate: Bearer`), the browser session second; nothing is open unless a view says so.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "access.authentication.BearerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+}
+
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 
@@ -142,3 +167,5 @@ AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=1.0)  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+AXES_HTTP_RESPONSE_CODE = 429  # Too Many Requests: the account is fine, the attempts are not
+AXES_LOCKOUT_TEMPLATE = "access/lockout.html"

@@ -37,20 +37,19 @@ class Command(BaseCommand):
         parser.add_argument(
             "--demo-login",
             action="store_true",
-            help="Also create the local demo administrator (development settings only).",
+            help="Give the demo personas the README's password (development settings only).",
         )
 
     def handle(self, *args, reset=False, scale=1, no_progress=False, demo_login=False, **options):
         if scale < 1:
             raise CommandError("--scale must be 1 or more")
-        if demo_login:
-            self._demo_login()
         started = time.monotonic()
         loader.load_gazetteer()
         loader.load_offices()
         loader.load_programmes()
         figures = loader.load_ledger()
         self.stdout.write(f"Ledger: {figures} published figures.")
+        self._personas(demo_login)
         if reset:
             loader.delete_synthetic()
             self.stdout.write("Removed the synthetic records.")
@@ -79,15 +78,23 @@ class Command(BaseCommand):
             )
         )
 
-    def _demo_login(self) -> None:
-        """A known login for trying the app locally; refused unless DEBUG is on, so a
-        production deployment can never get it by accident."""
-        if not settings.DEBUG:
-            raise CommandError("--demo-login is for local development (DJANGO_DEBUG=1) only")
-        User = get_user_model()
-        user, created = User.objects.get_or_create(username=DEMO_USERNAME)
-        if created:
-            user.is_staff = user.is_superuser = True
-            user.set_password(os.environ.get("DEMO_PASSWORD", DEMO_PASSWORD))
-            user.save()
-            self.stdout.write(f"Demo login: {DEMO_USERNAME} (password in the README).")
+    def _personas(self, demo_login: bool) -> None:
+        """One persona per role (and a caseworker of another office). Only with --demo-login,
+        which development settings alone accept, do they get the known demo password, and is
+        the development superuser made: production can never get them by accident."""
+        from seeds.personas import personas_create
+
+        password = None
+        if demo_login:
+            if not settings.DEBUG:
+                raise CommandError("--demo-login is for local development (DJANGO_DEBUG=1) only")
+            password = os.environ.get("DEMO_PASSWORD", DEMO_PASSWORD)
+            user, created = get_user_model().objects.get_or_create(username=DEMO_USERNAME)
+            if created:
+                user.is_staff = user.is_superuser = True
+                user.set_password(password)
+                user.save()
+        made = personas_create(password=password)
+        if made:
+            how = "password in the README" if password else "no password: use --demo-login"
+            self.stdout.write(f"Demo personas ({how}): {', '.join(made)}")

@@ -1,0 +1,37 @@
+"""DRF authentication with the bearer tokens of access.tokens (`Authorization: Bearer <token>`)."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import exceptions
+from rest_framework.authentication import BaseAuthentication, get_authorization_header
+
+from .tokens import token_find_valid
+
+
+class BearerTokenAuthentication(BaseAuthentication):
+    keyword = "Bearer"
+
+    def authenticate(self, request):
+        parts = get_authorization_header(request).split()
+        if not parts or parts[0].lower() != self.keyword.lower().encode():
+            return None  # not ours: let the next authentication class try
+        if len(parts) != 2:
+            raise exceptions.AuthenticationFailed(
+                _("Invalid Authorization header: expected “Bearer <token>”.")
+            )
+        try:
+            raw = parts[1].decode("ascii")
+        except UnicodeDecodeError as error:
+            raise exceptions.AuthenticationFailed(_("Invalid token.")) from error
+        token = token_find_valid(raw)
+        if token is None:
+            # One message for unknown, expired, revoked and disabled: the caller learns nothing
+            # about which tokens exist.
+            raise exceptions.AuthenticationFailed(_("Invalid, expired or revoked token."))
+        return token.user, token
+
+    def authenticate_header(self, request) -> str:
+        # Makes DRF answer 401 (not 403) with `WWW-Authenticate: Bearer` when this class comes
+        # first and the request is not authenticated.
+        return self.keyword

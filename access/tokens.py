@@ -1,0 +1,130 @@
+"""API bearer tokens: issue, authenticate, revoke.
+
+A token is `mpt_` followed by `secrets.token_urlsafe(32)` (256 random bits). The fixed prefix
+lets secret scanners and people recognise a leaked token; the first characters are kept in
+`ApiToken.prefix` to tell tokens apart in lists. Only the SHA-256 digest of the whole token is
+stored, so a copy of the database does not hand out working tokens. A plain (unsalted, fast) hash
+is enough here because the token is random and long: there is nothing to guess by brute force,
+unlike a password.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .models import ApiToken
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
+TOKEN_PREFIX = "mpt_"  # noqa: S105 - "missing-persons tracker", a marker, not a secret
+# What ApiToken.prefix keeps: the marker plus 8 random characters (48 bits), enough to tell
+# tokens apart, while the remaining ~200 bits stay secret.
+PREFIX_LENGTH = 12
+DEFAULT_LIFETIME_DAYS = 90
+# Tokens are for systems and scripts that an administrator reviews: a year at most, so a
+# forgotten token does not live for ever.
+MAX_LIFETIME_DAYS = 365
+# last_used_at is for people ("is this token still in use?"), not for accounting: writing it on
+# every request would turn each API read into a write.
+LAST_USED_PRECISION = dt.timedelta(minutes=1)
+# Longer input is not a token; refuse it before hashing anything an attacker sends.
+_MAX_TOKEN_LENGTH = 200
+
+
+def token_digest(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+@transaction.atomic
+def token_issue(
+    *, user: AbstractBaseUser, days: int = DEFAULT_LIFETIME_DAYS, name: str = ""
+) -> tuple[ApiToken, str]:
+    """Issue a token for the user; returns the record and the token itself, which exists
+    nowhere else afterwards: show it once."""
+    if not user.is_active:
+        raise ValidationError(_("This account is disabled; it cannot get a token."))
+    if not 1 <= days <= MAX_LIFETIME_DAYS:
+        raise ValidationError(
+            _("A token lives between 1 and %(max)d days."),
+            code="token_lifetime",
+            params={"max": MAX_LIFETIME_DAYS},
+        )
+    max_name = ApiToken._meta.get_field("name").max_length
+    if len(name) > max_name:
+        raise ValidationError(
+            _("The token name is longer than %(max)d characters."),
+            code="token_name",
+            params={"max": max_name},
+        )
+    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    now = timezone.now()
+    token = ApiToken.objects.create(
+        user=user,
+        name=name,
+        prefix=raw[:PREFIX_LENGTH],
+        digest=token_digest(raw),
+        created_at=now,
+        expires_at=now + dt.timedelta(days=days),
+    )
+    return token, raw
+
+
+def token_find_valid(raw: str) -> ApiToken | None:
+    """The live token record for this raw token (with its user), or None.
+
+    Timing-safe by construction: the lookup is by the SHA-256 digest of what the client sent,
+    so how long the database takes to compare tells an attacker nothing about any stored token
+    (they cannot choose digests that share a prefix with a real one).
+    """
+    if not raw.startswith(TOKEN_PREFIX) or len(raw) > _MAX_TOKEN_LENGTH:
+        return None
+    now = timezone.now()
+    token = (
+        ApiToken.objects.select_related("user")
+        .filter(
+            digest=token_digest(raw),
+            revoked_at__isnull=True,
+            expires_at__gt=now,
+            user__is_active=True,
+        )
+        .first()
+    )
+    if token is None:
+        return None
+    if token.last_used_at is None or token.last_used_at < now - LAST_USED_PRECISION:
+        # A queryset update: no save() signals and no lost update of other fields (a revocation
+        # happening at the same moment must not be overwritten).
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
+    return token
+
+
+def token_authenticate(raw: str) -> AbstractBaseUser | None:
+    """The active user a valid (unexpired, unrevoked) token belongs to, or None."""
+    token = token_find_valid(raw)
+    return token.user if token is not None else None
+
+
+def token_revoke(*, token: ApiToken) -> bool:
+    """Revoke the token; False if it was revoked already (revoking is idempotent)."""
+    now = timezone.now()
+    changed = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=now)
+    if changed:
+        token.revoked_at = now
+    return bool(changed)
+
+
+def token_revoke_all(*, user: AbstractBaseUser) -> int:
+    """Revoke every live token of the user (when the account is disabled); returns how many."""
+    return ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
