@@ -10,6 +10,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from audit.models import AuditEntry
+from audit.services import audit_diff, audit_log, audit_snapshot
 from cases.models import Case
 from cases.services import Actor
 
@@ -88,6 +90,12 @@ def disbursement_record(
         raise ValidationError(
             {"period": _("This programme already has a payment to this case for that month.")}
         ) from error
+    audit_log(
+        action=AuditEntry.Action.CREATE,
+        subject=disbursement,
+        changes=audit_snapshot(disbursement),
+        actor=actor,
+    )
     return disbursement
 
 
@@ -102,9 +110,16 @@ def disbursement_mark_paid(
         raise ValidationError({"paid_on": _("A payment cannot precede its approval.")})
     if on > dt.date.today():
         raise ValidationError({"paid_on": _("A payment cannot be dated in the future.")})
+    audited = ["status", "paid_on", "reference"]
+    before = audit_snapshot(disbursement, audited)
     disbursement.status, disbursement.paid_on = Disbursement.Status.PAID, on
     disbursement.reference = reference or disbursement.reference
     disbursement.save(update_fields=["status", "paid_on", "reference"])
+    audit_log(
+        action=AuditEntry.Action.UPDATE,
+        subject=disbursement,
+        changes=audit_diff(before, audit_snapshot(disbursement, audited)),
+    )
     return disbursement
 
 
@@ -117,6 +132,13 @@ def disbursement_reverse(*, disbursement: Disbursement, on: dt.date) -> Disburse
         raise ValidationError({"reversed_on": _("A reversal cannot precede the payment.")})
     if on > dt.date.today():
         raise ValidationError({"reversed_on": _("A reversal cannot be dated in the future.")})
+    audited = ["status", "reversed_on"]
+    before = audit_snapshot(disbursement, audited)
     disbursement.status, disbursement.reversed_on = Disbursement.Status.REVERSED, on
     disbursement.save(update_fields=["status", "reversed_on"])
+    audit_log(
+        action=AuditEntry.Action.UPDATE,
+        subject=disbursement,
+        changes=audit_diff(before, audit_snapshot(disbursement, audited)),
+    )
     return disbursement

@@ -1,4 +1,15 @@
 from django.apps import AppConfig
+from django.db import connections
+
+
+def _reinstall_append_only_guard(sender, using, **kwargs) -> None:
+    """After every migrate (and flush): a migration that alters the audit table rebuilds it on
+    SQLite, dropping its triggers; putting them back each time is idempotent and cheap."""
+    from . import guard
+
+    connection = connections[using]
+    if guard.TABLE in connection.introspection.table_names():
+        guard.install(connection)
 
 
 class AuditConfig(AppConfig):
@@ -6,4 +17,10 @@ class AuditConfig(AppConfig):
     verbose_name = "Audit trail"
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401 - connect login/logout signals
+        from django.db.models.signals import post_migrate
+
+        from . import signals  # noqa: F401 - connect login, account and agreement signals
+
+        post_migrate.connect(
+            _reinstall_append_only_guard, sender=self, dispatch_uid="audit_append_only_guard"
+        )

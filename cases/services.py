@@ -16,6 +16,9 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit.models import AuditEntry
+from audit.services import audit_diff, audit_log, audit_snapshot
+
 from .lifecycle import CaseState, EventType, PlannedTransition, Status, plan_transition
 from .models import Case, CaseEvent
 from .partial_dates import PartialDate, age_on
@@ -103,10 +106,29 @@ def case_register(
     )
     _apply(case, plan)
     case.save()
-    _event_from_plan(
+    event = _event_from_plan(
         case, plan, sequence=1, actor=actor, source=source, note=note, recorded_at=None
-    ).save()
+    )
+    event.save()
+    audit_log(
+        action=AuditEntry.Action.CREATE,
+        subject=case,
+        changes={**audit_snapshot(case), "event": _audited_event(event)},
+        actor=actor,
+    )
     return case
+
+
+def _audited_event(event: CaseEvent) -> dict[str, Any]:
+    """What the trail records of a lifecycle event (the event row itself holds the rest)."""
+    return {
+        "event_id": str(event.pk),
+        "event_type": event.type,
+        "sequence": event.sequence,
+        "from_status": event.from_status,
+        "to_status": event.to_status,
+        "date": str(event.date),
+    }
 
 
 def _state_for(case: Case) -> CaseState:
@@ -184,6 +206,16 @@ def case_transition(
         recorded_at=recorded_at,
     )
     event.save()
+    audit_log(
+        action=AuditEntry.Action.TRANSITION,
+        subject=locked,
+        changes={
+            **_audited_event(event),
+            "version": locked.version,
+            "duplicate_of_id": str(locked.duplicate_of_id) if locked.duplicate_of_id else None,
+        },
+        actor=actor,
+    )
     # The caller's instance reflects the new state too.
     for name in (
         "status",
@@ -240,7 +272,8 @@ def case_histories_bulk_create(
     """
     cases: list[Case] = []
     events: list[CaseEvent] = []
-    count = 0
+    count = event_count = 0
+    first_number = last_number = ""
 
     def flush() -> None:
         Case.objects.bulk_create(cases, batch_size=batch_size)
@@ -283,9 +316,24 @@ def case_histories_bulk_create(
         case.version = len(history.events)
         cases.append(case)
         count += 1
+        event_count += len(history.events)
+        first_number, last_number = first_number or case.case_number, case.case_number
         if len(cases) >= batch_size:
             flush()
     flush()
+    if count:
+        # One entry for the whole load, not one per case: the seed writes tens of thousands of
+        # cases, and the trail needs to say who loaded what and when, not repeat the records.
+        audit_log(
+            action=AuditEntry.Action.CREATE,
+            subject_type=Case._meta.label_lower,
+            changes={
+                "bulk": count,
+                "events": event_count,
+                "case_numbers_first_last": [first_number, last_number],
+            },
+            actor=actor,
+        )
     return count
 
 
@@ -315,6 +363,7 @@ def case_update_identity(
             raise ValidationError(
                 _("This case was changed by someone else since you opened it."), code="stale"
             )
+        before = audit_snapshot(locked)
         for name, value in changes.items():
             setattr(locked, name, value)
         if "birth_date" in changes and "age_at_abduction" not in changes:
@@ -322,4 +371,10 @@ def case_update_identity(
         _validate_new_case(locked)
         locked.version += 1
         locked.save()
+        audit_log(
+            action=AuditEntry.Action.UPDATE,
+            subject=locked,
+            changes=audit_diff(before, audit_snapshot(locked)),
+            actor=actor,
+        )
     return locked

@@ -8,6 +8,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from audit.models import AuditEntry
+from audit.services import audit_diff, audit_log, audit_snapshot
 from cases.lifecycle import EventType, Status
 from cases.models import Case
 from cases.services import Actor, case_transition
@@ -19,12 +21,18 @@ from .models import Handover, Kinship, ReferenceSample, Relative
 @transaction.atomic
 def relative_add(*, case: Case, relative: Relative, relationship: str) -> Kinship:
     """Record a relative of a case (or link a known relative to another missing person)."""
-    if relative._state.adding:
+    created = relative._state.adding
+    if created:
         relative.full_clean()
         relative.save()
     kinship = Kinship(case=case, relative=relative, relationship=relationship)
     kinship.full_clean()
     kinship.save()
+    if created:
+        audit_log(
+            action=AuditEntry.Action.CREATE, subject=relative, changes=audit_snapshot(relative)
+        )
+    audit_log(action=AuditEntry.Action.CREATE, subject=kinship, changes=audit_snapshot(kinship))
     return kinship
 
 
@@ -33,16 +41,31 @@ def relative_record_consent(
     *, relative: Relative, consent: str, on: dt.date, dna_matching: bool, share_with_partners: bool
 ) -> Relative:
     relative = Relative.objects.select_for_update().get(pk=relative.pk)
+    before = audit_snapshot(relative)
     granted = consent == Relative.Consent.GIVEN
     relative.consent, relative.consent_recorded_on = consent, on
     relative.consent_dna_matching = granted and dna_matching
     relative.consent_share_with_partners = granted and share_with_partners
     relative.full_clean()
     relative.save()
+    destroyed: list[tuple[object, str]] = []
     if not relative.consent_dna_matching:
         # Withdrawn consent to matching means the samples must go (the lab is told separately).
-        relative.samples.exclude(status=ReferenceSample.Status.DESTROYED).update(
-            status=ReferenceSample.Status.DESTROYED
+        samples = relative.samples.exclude(status=ReferenceSample.Status.DESTROYED)
+        # Which samples, with their status before, for the trail (read before the update).
+        destroyed = list(samples.values_list("pk", "status"))
+        samples.update(status=ReferenceSample.Status.DESTROYED)
+    audit_log(
+        action=AuditEntry.Action.UPDATE,
+        subject=relative,
+        changes=audit_diff(before, audit_snapshot(relative)),
+    )
+    for sample_pk, status in destroyed:
+        audit_log(
+            action=AuditEntry.Action.UPDATE,
+            subject_type=ReferenceSample._meta.label_lower,
+            subject_id=sample_pk,
+            changes={"status": [status, ReferenceSample.Status.DESTROYED]},
         )
     return relative
 
@@ -58,7 +81,10 @@ def reference_sample_record(
         relative=relative, collected_on=collected_on, lab_reference=lab_reference
     )
     sample.full_clean()
-    sample.save()
+    # The record and its audit entry together or not at all.
+    with transaction.atomic():
+        sample.save()
+        audit_log(action=AuditEntry.Action.CREATE, subject=sample, changes=audit_snapshot(sample))
     return sample
 
 
@@ -128,4 +154,10 @@ def handover_record(
     )
     handover.full_clean()
     handover.save()
+    audit_log(
+        action=AuditEntry.Action.CREATE,
+        subject=handover,
+        changes=audit_snapshot(handover),
+        actor=actor,
+    )
     return handover

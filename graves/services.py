@@ -12,6 +12,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from audit.models import AuditEntry
+from audit.services import audit_diff, audit_log, audit_snapshot
 from cases.lifecycle import EventType, Status
 from cases.models import Case
 from cases.services import Actor, case_transition
@@ -30,8 +32,13 @@ def grave_site_report(
     site.estimated_victims = estimated_victims
     site.full_clean()
     site.save()
-    GraveReport.objects.create(
+    report = GraveReport.objects.create(
         site=site, reported_on=reported_on, source=source, estimated_victims=estimated_victims
+    )
+    audit_log(
+        action=AuditEntry.Action.CREATE,
+        subject=site,
+        changes={**audit_snapshot(site), "report_id": str(report.pk)},
     )
     return site
 
@@ -43,9 +50,18 @@ def grave_site_confirm(*, site: GraveSite, on: dt.date, source: str) -> GraveSit
         raise ValidationError({"status": _("Only a suspected site can be confirmed.")})
     if on < site.reported_on:
         raise ValidationError({"confirmed_on": _("Confirmation cannot precede the first report.")})
+    before = audit_snapshot(site, ["status", "confirmed_on"])
     site.status, site.confirmed_on = GraveSite.Status.CONFIRMED, on
     site.save(update_fields=["status", "confirmed_on"])
-    GraveReport.objects.create(site=site, reported_on=on, source=source, note="confirmed")
+    report = GraveReport.objects.create(site=site, reported_on=on, source=source, note="confirmed")
+    audit_log(
+        action=AuditEntry.Action.UPDATE,
+        subject=site,
+        changes={
+            **audit_diff(before, audit_snapshot(site, ["status", "confirmed_on"])),
+            "report_id": str(report.pk),
+        },
+    )
     return site
 
 
@@ -57,12 +73,19 @@ def exhumation_start(*, site: GraveSite, started_on: dt.date, team: str) -> Exhu
         raise ValidationError({"site": _("A site must be confirmed before it is exhumed.")})
     if site.confirmed_on and started_on < site.confirmed_on:
         raise ValidationError({"started_on": _("The exhumation cannot start before confirmation.")})
+    site_before = audit_snapshot(site, ["status", "opened_on"])
     if site.status == GraveSite.Status.CONFIRMED:
         site.status, site.opened_on = GraveSite.Status.EXHUMED, started_on
         site.save(update_fields=["status", "opened_on"])
     exhumation = Exhumation(site=site, started_on=started_on, team=team)
     exhumation.full_clean()
     exhumation.save()
+    site_changes = audit_diff(site_before, audit_snapshot(site, ["status", "opened_on"]))
+    if site_changes:
+        audit_log(action=AuditEntry.Action.UPDATE, subject=site, changes=site_changes)
+    audit_log(
+        action=AuditEntry.Action.CREATE, subject=exhumation, changes=audit_snapshot(exhumation)
+    )
     return exhumation
 
 
@@ -73,7 +96,10 @@ def remains_record(*, remains: Remains, exhumation: Exhumation) -> Remains:
         )
     remains.site_id, remains.exhumation = exhumation.site_id, exhumation
     remains.full_clean()
-    remains.save()
+    # The record and its audit entry together or not at all.
+    with transaction.atomic():
+        remains.save()
+        audit_log(action=AuditEntry.Action.CREATE, subject=remains, changes=audit_snapshot(remains))
     return remains
 
 
@@ -124,6 +150,12 @@ def identification_propose(
     )
     identification.full_clean(validate_constraints=False)
     identification.save()
+    audit_log(
+        action=AuditEntry.Action.CREATE,
+        subject=identification,
+        changes=audit_snapshot(identification),
+        actor=actor,
+    )
     return identification
 
 
@@ -167,9 +199,17 @@ def identification_confirm(
         source=source,
         note=f"remains {identification.remains.code}",
     )
+    audited = ["status", "confirmed_by", "confirmed_on"]
+    before = audit_snapshot(identification, audited)
     identification.status = Identification.Status.CONFIRMED
     identification.confirmed_by, identification.confirmed_on = actor, on
     identification.save(update_fields=["status", "confirmed_by", "confirmed_on"])
+    audit_log(
+        action=AuditEntry.Action.UPDATE,
+        subject=identification,
+        changes=audit_diff(before, audit_snapshot(identification, audited)),
+        actor=actor,
+    )
     return identification
 
 
@@ -199,6 +239,16 @@ def identification_withdraw(
         case_transition(
             case=case, event_type=event_type, on=on, actor=actor, source=source, note=reason
         )
+    before = audit_snapshot(identification, ["status"])
     identification.status = Identification.Status.WITHDRAWN
     identification.save(update_fields=["status"])
+    audit_log(
+        action=AuditEntry.Action.UPDATE,
+        subject=identification,
+        changes={
+            **audit_diff(before, audit_snapshot(identification, ["status"])),
+            "reason": reason,
+        },
+        actor=actor,
+    )
     return identification

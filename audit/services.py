@@ -1,0 +1,234 @@
+"""Writing the audit trail. Every service that changes a record calls `audit_log` inside its own
+transaction (Zulip's actions style): the change and its entry commit together or not at all, so
+a refused or rolled-back change leaves no entry, and no change is committed without one.
+
+Entries form a hash chain (audit.chain). Appends are serialised so the chain cannot fork: on
+PostgreSQL with a transaction-level advisory lock taken before reading the last entry; SQLite
+allows one writer at a time anyway (a second one gets "database is locked" rather than a fork),
+and the unique sequence number is the last line of defence on both. The lock is held until the
+caller's transaction ends, which is why services call audit_log last, after their other writes:
+it keeps the time other writers wait short, and no row lock is taken while holding it (no
+lock-order deadlock).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import uuid
+from decimal import Decimal
+from typing import Any
+
+from django.db import connections, models, router, transaction
+from django.db.models.expressions import Combinable
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
+
+from .chain import GENESIS_HASH, entry_hash
+from .context import current
+from .models import AuditEntry
+
+Action = AuditEntry.Action
+
+# Any fixed 64-bit number that no other code uses for pg_advisory_xact_lock ("audit" in ASCII).
+CHAIN_LOCK_KEY = 0x6175646974
+
+# Fields whose values never go into the trail, only a fingerprint of them. The trail can never be
+# purged, so copying free-text narratives of captivity and health, or a family's phone number and
+# address, into it would keep them for ever and show them to everyone who reads the trail. The
+# fingerprint (redacted_fingerprint) still shows that the value changed.
+REDACTION_KEY_SALT = "audit.redacted_fingerprint"
+REDACTED_FIELDS: dict[str, frozenset[str]] = {
+    "cases.case": frozenset({"captivity_notes", "health_notes"}),
+    "families.relative": frozenset({"phone", "address"}),
+}
+
+
+def subject_label(model: type[models.Model] | models.Model) -> str:
+    return model._meta.label_lower
+
+
+# --- JSON-safe values -------------------------------------------------------------------------
+
+
+def json_safe(value: Any) -> Any:
+    """The value as plain JSON types, the same whichever way it is read back: what is hashed
+    must be exactly what is stored. Dates, times, UUIDs, Decimals and partial dates become their
+    text. Floats that a database's JSON type could rewrite (exponents, negative zero, NaN) become
+    text too, so the trail survives a move to jsonb or another database."""
+    if value is None or type(value) in (bool, int):
+        return value
+    if isinstance(value, str):
+        # str() turns TextChoices into their plain value; PostgreSQL text cannot hold NUL.
+        return str(value).replace("\x00", "\ufffd")
+    if isinstance(value, int):
+        return int(value)  # IntegerChoices and other int subclasses
+    if isinstance(value, float):
+        if value == 0:
+            return 0.0
+        text = repr(value)
+        return value if math.isfinite(value) and "e" not in text else text
+    if isinstance(value, dict):
+        return {str(key): json_safe(item) for key, item in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        items = [json_safe(item) for item in value]
+        return sorted(items, key=str) if isinstance(value, set | frozenset) else items
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    if isinstance(value, dt.date | dt.time | uuid.UUID | Decimal):
+        return value.isoformat() if isinstance(value, dt.date | dt.time) else str(value)
+    if isinstance(value, models.Model):
+        return str(value.pk)
+    return str(value)
+
+
+def redacted_fingerprint(value: Any) -> dict[str, Any] | None:
+    """What the trail keeps of a redacted value: that it was set, and a keyed hash of it.
+
+    Keyed (HMAC with the project's SECRET_KEY), because a plain hash of a phone number is
+    reversed by trying every number. Whoever holds the key and the text can still show that
+    this was the value, and a diff still sees that it changed. Rotating SECRET_KEY makes older
+    fingerprints uncheckable, not the chain: the chain hashes what is stored.
+    """
+    if value in (None, ""):
+        return None
+    digest = salted_hmac(REDACTION_KEY_SALT, str(value), algorithm="sha256").hexdigest()
+    return {"redacted": True, "hmac_sha256": digest}
+
+
+def audit_snapshot(
+    instance: models.Model, fields: list[str] | tuple[str, ...] | None = None
+) -> dict[str, Any]:
+    """The record's stored values by attname (foreign keys as `office_id`...), JSON-safe, with
+    the REDACTED_FIELDS of its model replaced by a fingerprint. `fields` (names or attnames)
+    limits it to those."""
+    redacted = REDACTED_FIELDS.get(subject_label(instance), frozenset())
+    wanted = set(fields) if fields is not None else None
+    snapshot: dict[str, Any] = {}
+    for model_field in instance._meta.concrete_fields:
+        name, attname = model_field.name, model_field.attname
+        if wanted is not None and name not in wanted and attname not in wanted:
+            continue
+        if attname not in instance.__dict__:
+            continue  # deferred: not loaded, so nothing known to record (and no extra query)
+        value = getattr(instance, attname)
+        if isinstance(value, Combinable):
+            continue  # e.g. F("version") + 1 before a refresh: not a value yet
+        snapshot[attname] = redacted_fingerprint(value) if name in redacted else json_safe(value)
+    return snapshot
+
+
+def audit_diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
+    """{field: [old, new]} for the fields whose value differs (a field missing on one side is
+    None there)."""
+    return {
+        name: [before.get(name), after.get(name)]
+        for name in sorted(before.keys() | after.keys())
+        if before.get(name) != after.get(name)
+    }
+
+
+# --- Writing ----------------------------------------------------------------------------------
+
+
+def actor_details_forget(user_pk: Any) -> None:
+    """The user's roles or offices changed: look them up again for their next entry."""
+    current().actor_details.pop(user_pk, None)
+
+
+def _actor_details(user: Any) -> tuple[str, str]:
+    """(roles, office codes) of the user, comma-separated, cached for the request."""
+    context = current()
+    cached = context.actor_details.get(user.pk)
+    if cached is not None:
+        return cached
+    from access.models import OfficeMembership, Role
+
+    roles = ",".join(
+        sorted(user.groups.filter(name__in=Role.values).values_list("name", flat=True))
+    )
+    offices = ",".join(
+        sorted(
+            OfficeMembership.objects.filter(user_id=user.pk).values_list("office__code", flat=True)
+        )
+    )
+    details = (roles, offices)
+    if context.request is not None or context.user is not None:
+        # Only inside a request or an audit_actor block: a cache on the empty default context
+        # would live for the whole process and go stale.
+        context.actor_details[user.pk] = details
+    return details
+
+
+def _subject_of(
+    subject: models.Model | None, subject_type: str, subject_id: Any
+) -> tuple[str, str]:
+    if subject is not None:
+        if subject.pk is None:
+            raise ValueError("audit_log needs a saved subject (it has no primary key yet)")
+        return subject_label(subject), str(subject.pk)
+    return subject_type, "" if subject_id is None else str(subject_id)
+
+
+def audit_log(
+    *,
+    action: str,
+    subject: models.Model | None = None,
+    subject_type: str = "",
+    subject_id: Any = "",
+    changes: dict[str, Any] | None = None,
+    actor: Any = None,
+) -> AuditEntry:
+    """Append one entry to the trail, in the caller's transaction.
+
+    `subject` is the record concerned (its type and primary key are stored); without a record,
+    give `subject_type` ("cases.case") and `subject_id`. `actor` defaults to the user of the
+    current request or audit_actor block; the request id and IP always come from the context.
+    """
+    if action not in Action.values:
+        raise ValueError(f"unknown audit action {action!r}")
+    context = current()
+    if actor is None:
+        actor = context.current_user()
+    elif not getattr(actor, "is_authenticated", False):
+        actor = None  # AnonymousUser: nobody logged in
+    subject_type, subject_id = _subject_of(subject, subject_type, subject_id)
+    # Stored exactly as hashed: normalise first, so that what is read back is what was hashed.
+    changes = json_safe(changes or {})
+    role, offices = _actor_details(actor) if actor is not None else ("", "")
+
+    using = router.db_for_write(AuditEntry)
+    with transaction.atomic(using=using):
+        connection = connections[using]
+        if connection.vendor == "postgresql":
+            # Serialise appends until this transaction ends; read the last entry only after
+            # the lock is ours, so we see the entry of whoever held it before us.
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
+        last = (
+            AuditEntry.objects.using(using)
+            .order_by("-sequence")
+            .values_list("sequence", "hash")
+            .first()
+        )
+        sequence, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
+        fields = {
+            "sequence": sequence,
+            # Taken under the lock, so time never goes backwards along the chain (barring the
+            # clock itself); microseconds are what both databases keep.
+            "occurred_at": timezone.now(),
+            "actor_id": actor.pk if actor is not None else None,
+            "actor_username": actor.get_username() if actor is not None else "",
+            "role": role,
+            "offices": offices,
+            "action": str(action),
+            "subject_type": subject_type,
+            "subject_id": subject_id,
+            "changes": changes,
+            "request_id": context.request_id,
+            "ip": context.ip,
+            "prev_hash": prev_hash,
+        }
+        entry = AuditEntry(**fields, hash=entry_hash(**fields))
+        entry.save(using=using, force_insert=True)
+    return entry
