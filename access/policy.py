@@ -379,3 +379,54 @@ def _record_denied(user: Any, subject_type: str, subject_id: Any) -> None:
     from audit.services import audit_log
 
     audit_log(action="denied", subject_type=subject_type, subject_id=str(subject_id), actor=user)
+
+
+# --- the audit trail -------------------------------------------------------------------------
+
+
+def audit_scope(user: Any) -> Q | None:
+    """Which audit entries the user may read, as a filter; None when none at all.
+
+    Auditors read the whole trail. Supervisors read the audit of their offices: what people of
+    their offices did, and everything recorded about the cases of their offices.
+    """
+    roles = roles_of(user)
+    if Role.AUDITOR in roles:
+        return Q()
+    if Role.SUPERVISOR not in roles:
+        return None
+    from cases.models import Office
+
+    scope = Q(pk__in=[])
+    for code in Office.objects.filter(pk__in=office_ids_of(user)).values_list("code", flat=True):
+        # `offices` holds the actor's office codes, comma-separated.
+        scope |= (
+            Q(offices=code)
+            | Q(offices__startswith=f"{code},")
+            | Q(offices__endswith=f",{code}")
+            | Q(offices__contains=f",{code},")
+        )
+    return scope
+
+
+def audit_entries_visible_to(user: Any) -> QuerySet:
+    from audit.models import AuditEntry
+
+    scope = audit_scope(user)
+    if scope is None:
+        return AuditEntry.objects.none()
+    return AuditEntry.objects.filter(scope)
+
+
+def case_access_history_for(user: Any, case: Case) -> QuerySet:
+    """Who has seen or changed this case: for supervisors of the case's office and auditors
+    (the case itself must be visible to the caller: use case_get_for first)."""
+    from audit.models import AuditEntry
+    from audit.selectors import audit_entries_for_subject
+
+    roles = roles_of(user)
+    if Role.AUDITOR in roles or (
+        Role.SUPERVISOR in roles and case.office_id in office_ids_of(user)
+    ):
+        return audit_entries_for_subject(subject=case)
+    return AuditEntry.objects.none()

@@ -65,16 +65,29 @@ def token_issue(
             code="token_name",
             params={"max": max_name},
         )
+    from audit.services import audit_log
+
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     now = timezone.now()
-    token = ApiToken.objects.create(
-        user=user,
-        name=name,
-        prefix=raw[:PREFIX_LENGTH],
-        digest=token_digest(raw),
-        created_at=now,
-        expires_at=now + dt.timedelta(days=days),
-    )
+    with transaction.atomic():
+        token = ApiToken.objects.create(
+            user=user,
+            name=name,
+            prefix=raw[:PREFIX_LENGTH],
+            digest=token_digest(raw),
+            created_at=now,
+            expires_at=now + dt.timedelta(days=days),
+        )
+        # The prefix and expiry only: the token itself must appear nowhere but once on screen.
+        audit_log(
+            action="token_issued",
+            subject=token,
+            changes={
+                "user": user.get_username(),
+                "prefix": token.prefix,
+                "expires_at": token.expires_at,
+            },
+        )
     return token, raw
 
 
@@ -116,15 +129,31 @@ def token_authenticate(raw: str) -> AbstractBaseUser | None:
 
 def token_revoke(*, token: ApiToken) -> bool:
     """Revoke the token; False if it was revoked already (revoking is idempotent)."""
+    from audit.services import audit_log
+
     now = timezone.now()
-    changed = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=now)
-    if changed:
-        token.revoked_at = now
+    with transaction.atomic():
+        changed = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
+            revoked_at=now
+        )
+        if changed:
+            token.revoked_at = now
+            audit_log(action="token_revoked", subject=token, changes={"prefix": token.prefix})
     return bool(changed)
 
 
 def token_revoke_all(*, user: AbstractBaseUser) -> int:
     """Revoke every live token of the user (when the account is disabled); returns how many."""
-    return ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(
-        revoked_at=timezone.now()
-    )
+    from audit.services import audit_log
+
+    with transaction.atomic():
+        revoked = ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
+        if revoked:
+            audit_log(
+                action="token_revoked",
+                subject=user,
+                changes={"all_tokens_of": user.get_username(), "count": revoked},
+            )
+    return revoked

@@ -3,9 +3,11 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from access.views import MeApi
+from audit.api import AuditEntryListApi, CaseAccessHistoryApi
+from audit.views import audit_list
 
 urlpatterns = [
-    path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    path("", RedirectView.as_view(pattern_name="account", permanent=False)),
     # One login for the whole site: the admin's own form knows nothing of the second factor
     # that supervisors, auditors and administrators must give.
     path(
@@ -14,5 +16,12 @@ urlpatterns = [
     ),
     path("admin/", admin.site.urls),
     path("accounts/", include("access.urls")),
+    path("audit/", audit_list, name="audit-list"),
     path("api/v1/me/", MeApi.as_view(), name="api-me"),
+    path("api/v1/audit/", AuditEntryListApi.as_view(), name="api-audit"),
+    path(
+        "api/v1/cases/<uuid:pk>/access-history/",
+        CaseAccessHistoryApi.as_view(),
+        name="api-case-access-history",
+    ),
 ]
