@@ -108,7 +108,9 @@ def pytest_collection_modifyitems(config, items):
 
     if connection.vendor == "postgresql":
         return
-    skip = pytest.mark.skip(reason="needs PostgreSQL: run with DATABASE_URL set to a PostgreSQL URL")
+    skip = pytest.mark.skip(
+        reason="needs PostgreSQL: run with DATABASE_URL set to a PostgreSQL URL"
+    )
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)
