@@ -1,12 +1,13 @@
 from django.contrib import admin
 
+from audit.admin_audited import AuditedModelAdmin
 from cases.admin import ReadOnlyAdmin
 
 from .models import AidProgramme, Disbursement
 
 
 @admin.register(AidProgramme)
-class AidProgrammeAdmin(admin.ModelAdmin):
+class AidProgrammeAdmin(AuditedModelAdmin):
     list_display = ["code", "name", "frequency", "standard_amount", "currency", "starts_on"]
 
 

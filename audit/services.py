@@ -24,6 +24,8 @@ from django.db.models.expressions import Combinable
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
+from access.policy import SENSITIVE_FIELDS
+
 from .chain import GENESIS_HASH, entry_hash
 from .context import current
 from .models import AuditEntry
@@ -38,10 +40,8 @@ CHAIN_LOCK_KEY = 0x6175646974
 # address, into it would keep them for ever and show them to everyone who reads the trail. The
 # fingerprint (redacted_fingerprint) still shows that the value changed.
 REDACTION_KEY_SALT = "audit.redacted_fingerprint"
-REDACTED_FIELDS: dict[str, frozenset[str]] = {
-    "cases.case": frozenset({"captivity_notes", "health_notes"}),
-    "families.relative": frozenset({"phone", "address"}),
-}
+# The sensitive fields of the access policy: one list for every output, the trail included.
+REDACTED_FIELDS: dict[str, frozenset[str]] = SENSITIVE_FIELDS
 
 
 def subject_label(model: type[models.Model] | models.Model) -> str:

@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from audit.admin_audited import AuditedModelAdmin
+
 from .models import AlternateName, Case, CaseEvent, Office
 
 
@@ -34,13 +36,13 @@ class AlternateNameInline(admin.TabularInline):
 
 
 @admin.register(Office)
-class OfficeAdmin(admin.ModelAdmin):
+class OfficeAdmin(AuditedModelAdmin):
     list_display = ["code", "name", "name_ar"]
     search_fields = ["code", "name"]
 
 
 @admin.register(Case)
-class CaseAdmin(admin.ModelAdmin):
+class CaseAdmin(AuditedModelAdmin):
     list_display = ["case_number", "sex", "age_at_abduction", "status", "office", "origin"]
     list_filter = ["status", "sex", "office", "community"]
     search_fields = ["case_number"]
@@ -63,6 +65,20 @@ class CaseAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # a case is closed through the lifecycle, never deleted
+
+    def has_add_permission(self, request):
+        return False  # registration needs its first event: through the lifecycle service
+
+    def save_model(self, request, obj, form, change):
+        # Identity edits through the service: validated, versioned and audited like any other.
+        from .services import case_update_identity
+
+        stored = type(obj).objects.get(pk=obj.pk)
+        changes = {name: form.cleaned_data[name] for name in form.changed_data}
+        updated = case_update_identity(
+            case=stored, changes=changes, actor=request.user, expected_version=stored.version
+        )
+        obj.version = updated.version
 
 
 @admin.register(CaseEvent)

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from audit.admin_audited import AuditedModelAdmin
 from cases.admin import ReadOnlyAdmin
 
 from .models import Handover, Kinship, ReferenceSample, Relative
@@ -17,21 +18,21 @@ class ReferenceSampleInline(admin.TabularInline):
 
 
 @admin.register(Relative)
-class RelativeAdmin(admin.ModelAdmin):
+class RelativeAdmin(AuditedModelAdmin):
     list_display = ["id", "sex", "consent", "consent_dna_matching", "consent_share_with_partners"]
     list_filter = ["consent", "consent_dna_matching"]
     inlines = [KinshipInline, ReferenceSampleInline]
 
 
 @admin.register(Kinship)
-class KinshipAdmin(admin.ModelAdmin):
+class KinshipAdmin(AuditedModelAdmin):
     list_display = ["case", "relative", "relationship"]
     raw_id_fields = ["case", "relative"]
     list_select_related = ["case"]
 
 
 @admin.register(ReferenceSample)
-class ReferenceSampleAdmin(admin.ModelAdmin):
+class ReferenceSampleAdmin(AuditedModelAdmin):
     list_display = ["id", "relative", "collected_on", "status"]
     list_filter = ["status"]
     raw_id_fields = ["relative"]

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from audit.admin_audited import AuditedModelAdmin
 from cases.admin import ReadOnlyAdmin
 
 from .models import Exhumation, GraveReport, GraveSite, Identification, Remains
@@ -11,7 +12,7 @@ class GraveReportInline(admin.TabularInline):
 
 
 @admin.register(GraveSite)
-class GraveSiteAdmin(admin.ModelAdmin):
+class GraveSiteAdmin(AuditedModelAdmin):
     list_display = [
         "code",
         "name",
@@ -30,14 +31,14 @@ class GraveSiteAdmin(admin.ModelAdmin):
 
 
 @admin.register(Exhumation)
-class ExhumationAdmin(admin.ModelAdmin):
+class ExhumationAdmin(AuditedModelAdmin):
     list_display = ["site", "started_on", "ended_on", "team"]
     list_select_related = ["site"]
     raw_id_fields = ["site"]
 
 
 @admin.register(Remains)
-class RemainsAdmin(admin.ModelAdmin):
+class RemainsAdmin(AuditedModelAdmin):
     list_display = [
         "code",
         "site",

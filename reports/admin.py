@@ -1,6 +1,8 @@
 from django import forms
 from django.contrib import admin
 
+from audit.admin_audited import AuditedModelAdmin
+
 from .metrics import METRICS
 from .models import PublishedFigure
 
@@ -31,7 +33,7 @@ class PublishedFigureForm(forms.ModelForm):
 
 
 @admin.register(PublishedFigure)
-class PublishedFigureAdmin(admin.ModelAdmin):
+class PublishedFigureAdmin(AuditedModelAdmin):
     form = PublishedFigureForm
     list_display = ["as_of", "key", "value", "relation", "publisher", "has_conflict"]
     list_filter = ["key", "publisher"]
