@@ -352,16 +352,21 @@ def redact(record: dict[str, Any], visible: Iterable[str]) -> dict[str, Any]:
     return out
 
 
-def case_as_dict(user: Any, case: Case) -> dict[str, Any]:
-    """A case as this user may see it (for views, exports and feeds), and audit the view of
-    personal data with the fields shown."""
+def case_record(case: Case) -> dict[str, Any]:
+    """Every stored field of a case by name (relations as their ids), before redaction."""
     record = {
         field.attname if field.is_relation else field.name: getattr(case, field.attname)
         for field in Case._meta.concrete_fields
     }
     for relation in ("office", "origin", "abduction_place", "duplicate_of"):
         record[relation] = record.pop(f"{relation}_id", None)
-    shown = redact(record, case_fields_for(user, case))
+    return record
+
+
+def case_as_dict(user: Any, case: Case) -> dict[str, Any]:
+    """A case as this user may see it (for views, exports and feeds), and audit the view of
+    personal data with the fields shown."""
+    shown = redact(case_record(case), case_fields_for(user, case))
     _record_view(user, case, sorted(shown))
     return shown
 

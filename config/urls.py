@@ -5,6 +5,7 @@ from django.views.generic import RedirectView
 from access.views import MeApi
 from audit.api import AuditEntryListApi, CaseAccessHistoryApi
 from audit.views import audit_list
+from cases.api.views import CaseDetailApi, CaseEventListApi, CaseListApi
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="account", permanent=False)),
@@ -19,6 +20,9 @@ urlpatterns = [
     path("audit/", audit_list, name="audit-list"),
     path("api/v1/me/", MeApi.as_view(), name="api-me"),
     path("api/v1/audit/", AuditEntryListApi.as_view(), name="api-audit"),
+    path("api/v1/cases/", CaseListApi.as_view(), name="api-case-list"),
+    path("api/v1/cases/<uuid:pk>/", CaseDetailApi.as_view(), name="api-case-detail"),
+    path("api/v1/cases/<uuid:pk>/events/", CaseEventListApi.as_view(), name="api-case-events"),
     path(
         "api/v1/cases/<uuid:pk>/access-history/",
         CaseAccessHistoryApi.as_view(),
