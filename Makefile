@@ -25,7 +25,7 @@ seed: migrate
 	$(PY) manage.py seed --demo-login
 
 run: seed
-	@echo "Open http://$(HOST)/admin/ and log in as demo-admin (password: sinjar-demo-2014)"
+	@echo "Open http://$(HOST)/ and log in as a demo persona from the README (password: sinjar-demo-2014)"
 	$(PY) manage.py runserver $(HOST)
 
 test: install
