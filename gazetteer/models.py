@@ -4,6 +4,8 @@ Kept apart from cases because grave sites, burials and abductions all point at t
 and reports break figures down along the hierarchy.
 """
 
+import uuid
+
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -24,6 +26,9 @@ class Place(models.Model):
         Kind.VILLAGE: Kind.SUBDISTRICT,
     }
 
+    # UUIDs like every other record, so partners can mirror places by id; the seed derives them
+    # from the code (uuid5) so that the same place has the same id in every installation.
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     code = models.SlugField(_("code"), max_length=64, unique=True)
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     name_latn = models.CharField(_("name (Latin script)"), max_length=200)

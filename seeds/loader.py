@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tomllib
+import uuid
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -25,23 +26,27 @@ from .gazetteer_data import OFFICES, PLACES
 from .generator import Generator, Population
 
 LEDGER_PATH = Path(__file__).with_name("ledger.toml")
+# Stable ids for the gazetteer: uuid5 of the place code in this namespace.
+PLACE_NAMESPACE = uuid.UUID("6f1c2a70-3b1e-5d6a-9a51-0d2f1b8e2014")
 BATCH = 2000
 
 
 def load_gazetteer() -> dict[str, Place]:
     places: dict[str, Place] = {}
     for code, kind, name, name_ar, parent, lat, lon, alternates in PLACES:
+        values = {
+            "kind": kind,
+            "name_latn": name,
+            "name_ar": name_ar,
+            "parent": places[parent] if parent else None,
+            "latitude": None if lat is None else Decimal(str(lat)),
+            "longitude": None if lon is None else Decimal(str(lon)),
+            "alternate_names": alternates,
+        }
         places[code], _ = Place.objects.update_or_create(
             code=code,
-            defaults={
-                "kind": kind,
-                "name_latn": name,
-                "name_ar": name_ar,
-                "parent": places[parent] if parent else None,
-                "latitude": None if lat is None else Decimal(str(lat)),
-                "longitude": None if lon is None else Decimal(str(lon)),
-                "alternate_names": alternates,
-            },
+            defaults=values,
+            create_defaults={"id": uuid.uuid5(PLACE_NAMESPACE, code), **values},
         )
     return places
 

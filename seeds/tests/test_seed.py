@@ -247,3 +247,13 @@ def test_every_returned_case_was_identified_from_remains_recovered_before(db):
     assert not Case.objects.filter(
         Q(rescued_on__isnull=False), Q(remains_identified_on__isnull=False)
     ).exists()
+
+
+def test_places_have_uuids_stable_across_installations(db):
+    import uuid
+
+    from gazetteer.models import Place
+
+    kocho = Place.objects.get(code="kocho")
+    assert kocho.pk == uuid.uuid5(loader.PLACE_NAMESPACE, "kocho")
+    assert kocho.parent.parent.code == "sinjar"
