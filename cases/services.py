@@ -19,7 +19,14 @@ from django.utils.translation import gettext as _
 from audit.models import AuditEntry
 from audit.services import audit_diff, audit_log, audit_snapshot
 
-from .lifecycle import CaseState, EventType, PlannedTransition, Status, plan_transition
+from .lifecycle import (
+    MILESTONE_FIELD,
+    CaseState,
+    EventType,
+    PlannedTransition,
+    Status,
+    plan_transition,
+)
 from .models import Case, CaseEvent
 from .partial_dates import PartialDate, age_on
 
@@ -217,16 +224,7 @@ def case_transition(
         actor=actor,
     )
     # The caller's instance reflects the new state too.
-    for name in (
-        "status",
-        "version",
-        "rescued_on",
-        "reported_dead_on",
-        "remains_identified_on",
-        "remains_returned_on",
-        "closed_on",
-        "duplicate_of_id",
-    ):
+    for name in ("status", "version", "duplicate_of_id", *MILESTONE_FIELD.values()):
         setattr(case, name, getattr(locked, name))
     return event
 
@@ -341,17 +339,7 @@ def case_update_identity(
     *, case: Case, changes: dict[str, Any], actor: Actor, expected_version: int
 ) -> Case:
     """Edit identity fields (never the status) with a lost-update check on `version`."""
-    forbidden = {
-        "status",
-        "rescued_on",
-        "reported_dead_on",
-        "remains_identified_on",
-        "remains_returned_on",
-        "closed_on",
-        "duplicate_of",
-        "version",
-        "id",
-    }
+    forbidden = {"status", "duplicate_of", "version", "id", *MILESTONE_FIELD.values()}
     bad = forbidden.intersection(changes)
     if bad:
         raise ValidationError(

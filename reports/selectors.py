@@ -36,9 +36,13 @@ class FigureResult:
     note: str
 
     def as_json(self) -> dict:
+        """The figure as the `figures --json` command (and later the API) prints it."""
         data = asdict(self)
         data["as_of"] = self.as_of.isoformat()
         data["window_start"] = self.window_start.isoformat() if self.window_start else None
+        data["source"] = data.pop("source_title")
+        for lazy in ("label", "note", "definition"):  # translatable strings become text
+            data[lazy] = str(data[lazy])
         return data
 
 

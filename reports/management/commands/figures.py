@@ -42,35 +42,8 @@ class Command(BaseCommand):
                 raise CommandError(f"--as-of: {error}") from error
         results = figures_reconcile(as_of=as_of)
         if options["json"]:
-            self.stdout.write(
-                json.dumps(
-                    {
-                        "figures": [
-                            {
-                                "key": r.key,
-                                "label": str(r.label),
-                                "as_of": r.as_of.isoformat(),
-                                "published": r.published,
-                                "relation": r.relation,
-                                "computed": r.computed,
-                                "status": r.status,
-                                "publisher": r.publisher,
-                                "source_url": r.source_url,
-                                "note": str(r.note),
-                                "ref": r.ref,
-                                "source": r.source_title,
-                                "window_start": r.window_start.isoformat()
-                                if r.window_start
-                                else None,
-                                "definition": str(r.definition),
-                            }
-                            for r in results
-                        ]
-                    },
-                    ensure_ascii=False,
-                    indent=2,
-                )
-            )
+            figures = [result.as_json() for result in results]
+            self.stdout.write(json.dumps({"figures": figures}, ensure_ascii=False, indent=2))
         else:
             self._table(results)
         failures = [r for r in results if r.status not in EXPLAINED]
