@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from access.views import MeApi
 from audit.api import AuditEntryListApi, CaseAccessHistoryApi
@@ -18,6 +19,11 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("access.urls")),
     path("audit/", audit_list, name="audit-list"),
+    path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/v1/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/v1/pfif/", include("pfif.urls")),
+    path("api/v1/webhooks/", include("webhooks.urls")),
+    path("api/v1/imports/", include("sync.import_urls")),
     path("api/v1/me/", MeApi.as_view(), name="api-me"),
     path("api/v1/audit/", AuditEntryListApi.as_view(), name="api-audit"),
     path("api/v1/cases/", CaseListApi.as_view(), name="api-case-list"),

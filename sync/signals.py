@@ -1,0 +1,1 @@
+"""Keeps the change feed current (see sync.feed)."""
