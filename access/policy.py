@@ -80,7 +80,9 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
         "audit": frozenset({VIEW}),
     },
     Role.PARTNER: {
-        "case": frozenset({VIEW}),  # the records and fields its agreement allows
+        # The records and fields its agreement allows; it may push its own records of those
+        # offices (issue 4, batch sync), never the sensitive fields.
+        "case": frozenset({VIEW, CREATE, CHANGE}),
         "event": frozenset({VIEW}),
     },
     Role.ADMIN: {
@@ -182,6 +184,18 @@ def office_ids_of(user: Any) -> frozenset[Any]:
         )
         user._policy_offices = cached
     return cached
+
+
+def offices_writable_by(user: Any) -> frozenset[Any]:
+    """Offices the user may register cases in: their own, and for a partner those of its
+    agreements in force."""
+    offices = (
+        set(office_ids_of(user)) if roles_of(user) & {Role.CASEWORKER, Role.SUPERVISOR} else set()
+    )
+    if Role.PARTNER in roles_of(user):
+        for agreement in _agreements_of(user):
+            offices |= {office.pk for office in agreement.offices.all()}
+    return frozenset(offices)
 
 
 def allowed(user: Any, action: str, resource: str) -> bool:
@@ -302,6 +316,76 @@ def disbursements_visible_to(user: Any) -> QuerySet:
     return Disbursement.objects.none()
 
 
+def events_visible_to(user: Any) -> QuerySet:
+    """Timeline events exist for a user who may read timelines, on the cases they may see."""
+    from cases.models import CaseEvent
+
+    if not allowed(user, VIEW, "event"):
+        return CaseEvent.objects.none()
+    return CaseEvent.objects.filter(case__in=cases_visible_to(user).values("pk"))
+
+
+def exhumations_visible_to(user: Any) -> QuerySet:
+    from graves.models import Exhumation
+
+    if allowed(user, VIEW, "exhumation"):
+        return Exhumation.objects.all()
+    return Exhumation.objects.none()
+
+
+def remains_visible_to(user: Any) -> QuerySet:
+    from graves.models import Remains
+
+    if allowed(user, VIEW, "remains"):
+        return Remains.objects.all()
+    return Remains.objects.none()
+
+
+def reference_samples_visible_to(user: Any) -> QuerySet:
+    from families.models import ReferenceSample
+
+    roles = roles_of(user)
+    if Role.FORENSIC in roles:
+        return ReferenceSample.objects.all()
+    if roles & {Role.CASEWORKER, Role.SUPERVISOR}:
+        return ReferenceSample.objects.filter(relative__in=relatives_visible_to(user).values("pk"))
+    return ReferenceSample.objects.none()
+
+
+def handovers_visible_to(user: Any) -> QuerySet:
+    from families.models import Handover
+
+    if roles_of(user) & {Role.CASEWORKER, Role.SUPERVISOR}:
+        return Handover.objects.filter(case__office__in=office_ids_of(user))
+    return Handover.objects.none()
+
+
+def aid_programmes_visible_to(user: Any) -> QuerySet:
+    from aid.models import AidProgramme
+
+    if allowed(user, VIEW, "aid_programme"):
+        return AidProgramme.objects.all()
+    return AidProgramme.objects.none()
+
+
+def reference_data_readable(user: Any) -> bool:
+    """Offices and places are reference data, not personal data: every user with a role may
+    read them (partners need them to make sense of a case's office and origin)."""
+    return bool(roles_of(user))
+
+
+def offices_visible_to(user: Any) -> QuerySet:
+    from cases.models import Office
+
+    return Office.objects.all() if reference_data_readable(user) else Office.objects.none()
+
+
+def places_visible_to(user: Any) -> QuerySet:
+    from gazetteer.models import Place
+
+    return Place.objects.all() if reference_data_readable(user) else Place.objects.none()
+
+
 # --- which fields the user may see -------------------------------------------------------------
 
 
@@ -323,6 +407,30 @@ def case_fields_for(user: Any, case: Case) -> frozenset[str]:
     return frozenset(fields)
 
 
+def case_fields_any(user: Any) -> frozenset[str]:
+    """The case fields the user may see on at least some case: what a filter may reveal."""
+    fields: set[str] = set()
+    for role in roles_of(user):
+        if role == Role.PARTNER:
+            for agreement in _agreements_of(user):
+                fields |= set(agreement.fields) & PARTNER_SHAREABLE_FIELDS
+            fields |= {"id", "case_number"}
+        elif role in CASE_FIELDS:
+            fields |= CASE_FIELDS[role]
+    return frozenset(fields)
+
+
+def case_fields_writable(user: Any) -> frozenset[str]:
+    """Case fields the user may give when registering or editing a case: casework writes them
+    all; a partner never writes the sensitive ones (they are never exchanged with partners)."""
+    roles = roles_of(user)
+    if roles & {Role.CASEWORKER, Role.SUPERVISOR}:
+        return CASE_FIELDS[Role.CASEWORKER]
+    if Role.PARTNER in roles:
+        return PARTNER_SHAREABLE_FIELDS
+    return frozenset()
+
+
 def relative_fields_for(user: Any) -> frozenset[str]:
     base = {"id", "full_name_ar", "full_name_latn", "sex", "consent", "consent_dna_matching"}
     roles = roles_of(user)
@@ -340,6 +448,22 @@ def relative_fields_for(user: Any) -> frozenset[str]:
     if Role.FORENSIC in roles:
         return frozenset(base)
     return frozenset()
+
+
+def reference_sample_fields_for(user: Any) -> frozenset[str]:
+    base = {"id", "relative", "collected_on", "status"}
+    if Role.FORENSIC in roles_of(user):
+        return frozenset(base | {"lab_reference"})  # the lab's own key to the sample
+    return frozenset(base) if roles_of(user) & {Role.CASEWORKER, Role.SUPERVISOR} else frozenset()
+
+
+def event_fields_for(user: Any) -> frozenset[str]:
+    """Free-text notes and who recorded an event are casework, not for partners or forensic."""
+    fields = {"id", "case", "sequence", "type", "from_status", "to_status", "date", "source"}
+    fields.add("recorded_at")
+    if allowed(user, CREATE, "event"):
+        fields |= {"note", "recorded_by"}
+    return frozenset(fields)
 
 
 def redact(record: dict[str, Any], visible: Iterable[str]) -> dict[str, Any]:

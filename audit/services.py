@@ -17,6 +17,7 @@ import datetime as dt
 import math
 import uuid
 from decimal import Decimal
+from collections.abc import Callable
 from typing import Any
 
 from django.db import connections, models, router, transaction
@@ -42,6 +43,13 @@ CHAIN_LOCK_KEY = 0x6175646974
 REDACTION_KEY_SALT = "audit.redacted_fingerprint"
 # The sensitive fields of the access policy: one list for every output, the trail included.
 REDACTED_FIELDS: dict[str, frozenset[str]] = SENSITIVE_FIELDS
+
+
+# Called with the database alias inside audit_log's transaction, once the chain's lock is held:
+# the change feed (sync.feed) writes its pending entries there, so they take their place in the
+# same commit order as the trail. Every write path ends with an audit entry, which is what makes
+# this the one place that sees them all.
+BEFORE_APPEND: list[Callable[[str], None]] = []
 
 
 def subject_label(model: type[models.Model] | models.Model) -> str:
@@ -170,6 +178,16 @@ def _subject_of(
     return subject_type, "" if subject_id is None else str(subject_id)
 
 
+def chain_lock(using: str) -> None:
+    """Take the chain's lock for the rest of the caller's transaction (PostgreSQL; SQLite has
+    one writer at a time anyway). Writers that must follow commit order, like the change feed,
+    take it too: one lock for both means no lock-order deadlock between them."""
+    connection = connections[using]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
+
+
 def audit_log(
     *,
     action: str,
@@ -205,6 +223,8 @@ def audit_log(
             # the lock is ours, so we see the entry of whoever held it before us.
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
+        for hook in BEFORE_APPEND:
+            hook(using)
         last = (
             AuditEntry.objects.using(using)
             .order_by("-sequence")

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from audit.models import AuditEntry
 from audit.services import audit_diff, audit_log, audit_snapshot
+from sync.feed import feed_touch
 
 from .lifecycle import (
     MILESTONE_FIELD,
@@ -276,6 +277,9 @@ def case_histories_bulk_create(
     def flush() -> None:
         Case.objects.bulk_create(cases, batch_size=batch_size)
         CaseEvent.objects.bulk_create(events, batch_size=batch_size)
+        # Bulk inserts send no signals: tell the change feed.
+        feed_touch(resource="cases", record_ids=[case.pk for case in cases])
+        feed_touch(resource="events", record_ids=[event.pk for event in events])
         cases.clear()
         events.clear()
 

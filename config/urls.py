@@ -29,6 +29,7 @@ urlpatterns = [
     path("api/v1/cases/", CaseListApi.as_view(), name="api-case-list"),
     path("api/v1/cases/<uuid:pk>/", CaseDetailApi.as_view(), name="api-case-detail"),
     path("api/v1/cases/<uuid:pk>/events/", CaseEventListApi.as_view(), name="api-case-events"),
+    path("api/v1/", include("sync.urls")),
     path(
         "api/v1/cases/<uuid:pk>/access-history/",
         CaseAccessHistoryApi.as_view(),

@@ -14,6 +14,7 @@ from cases.lifecycle import EventType, Status
 from cases.models import Case
 from cases.services import Actor, case_transition
 from graves.models import Identification
+from sync.feed import feed_pending_add
 
 from .models import Handover, Kinship, ReferenceSample, Relative
 
@@ -55,6 +56,8 @@ def relative_record_consent(
         # Which samples, with their status before, for the trail (read before the update).
         destroyed = list(samples.values_list("pk", "status"))
         samples.update(status=ReferenceSample.Status.DESTROYED)
+        # A queryset update sends no signals: tell the change feed.
+        feed_pending_add(resource="reference-samples", record_ids=[pk for pk, _s in destroyed])
     audit_log(
         action=AuditEntry.Action.UPDATE,
         subject=relative,

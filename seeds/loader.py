@@ -20,6 +20,7 @@ from gazetteer.models import Place
 from graves.models import Exhumation, GraveReport, GraveSite, Identification, Remains
 from reports.metrics import KRG_AID_PROGRAMME, METRICS, SURVIVORS_LAW_PROGRAMME
 from reports.models import PublishedFigure
+from sync.feed import feed_touch
 
 from . import schedule
 from .gazetteer_data import OFFICES, PLACES
@@ -149,6 +150,18 @@ def write_population(population: Population, progress: Callable[[int], None]) ->
                 amount=disbursement.amount,
             )
         Disbursement.objects.bulk_create(population.disbursements, batch_size=BATCH)
+        # Bulk inserts send no signals: the change feed learns of them here.
+        for resource, records in [
+            ("relatives", population.relatives),
+            ("reference-samples", population.samples),
+            ("grave-sites", population.sites),
+            ("exhumations", population.exhumations),
+            ("remains", population.remains),
+            ("identifications", population.identifications),
+            ("handovers", population.handovers),
+            ("disbursements", population.disbursements),
+        ]:
+            feed_touch(resource=resource, record_ids=[record.pk for record in records])
         progress(1)
 
 

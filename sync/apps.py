@@ -9,4 +9,10 @@ class SyncConfig(AppConfig):
     name = "sync"
 
     def ready(self) -> None:
+        from audit.services import BEFORE_APPEND
+
         from . import signals  # noqa: F401
+        from .feed import feed_flush_pending
+
+        if feed_flush_pending not in BEFORE_APPEND:
+            BEFORE_APPEND.append(feed_flush_pending)

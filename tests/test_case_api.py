@@ -160,7 +160,7 @@ def test_listing_cases_is_audited_with_the_cases_and_fields_shown(client, tokens
     entry = AuditEntry.objects.filter(action="view", actor_username="caseworker-duhok").latest(
         "sequence"
     )
-    assert set(entry.changes["cases"]) == {
+    assert set(entry.changes["ids"]) == {
         str(world["missing_duhok"].pk),
         str(world["rescued_duhok"].pk),
     }

@@ -59,6 +59,9 @@ def spec_allows(role: str, resource: str, action: str) -> bool:
     if role == Role.AUDITOR:
         return resource == "audit" and action == "view"
     if role == Role.PARTNER:
+        # issue 4, "Writes from partners": partners push their own case records
+        if resource == "case" and action in {"create", "change"}:
+            return True
         return resource in {"case", "event"} and action == "view"
     if role == Role.ADMIN:
         return (

@@ -99,7 +99,17 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PARSER_CLASSES": [
+        "sync.parsers.LimitedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "EXCEPTION_HANDLER": "sync.parsers.api_exception_handler",
 }
+# Largest API request body (bytes); Django's own limit for bodies read whole matches it.
+API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=5 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
+IDEMPOTENCY_TTL_HOURS = env.int("IDEMPOTENCY_TTL_HOURS", default=24)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Missing-persons case tracker API",
@@ -193,3 +203,21 @@ AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 AXES_HTTP_RESPONSE_CODE = 429  # Too Many Requests: the account is fine, the attempts are not
 AXES_LOCKOUT_TEMPLATE = "access/lockout.html"
+
+# Outbound webhooks (webhooks app, docs/webhooks.md). Deliveries are retried with exponential
+# back-off: WEBHOOKS_RETRY_BASE_SECONDS * 2**(attempt - 1), at most WEBHOOKS_RETRY_MAX_SECONDS,
+# for WEBHOOKS_MAX_ATTEMPTS attempts in all; then the delivery is dead (the dead letter).
+WEBHOOKS_MAX_ATTEMPTS = env.int("WEBHOOKS_MAX_ATTEMPTS", default=8)
+WEBHOOKS_RETRY_BASE_SECONDS = env.float("WEBHOOKS_RETRY_BASE_SECONDS", default=30.0)
+WEBHOOKS_RETRY_MAX_SECONDS = env.float("WEBHOOKS_RETRY_MAX_SECONDS", default=6 * 60 * 60.0)
+WEBHOOKS_TIMEOUT_SECONDS = env.float("WEBHOOKS_TIMEOUT_SECONDS", default=5.0)
+# Plain http:// destinations, and only on the loopback interface: None follows DEBUG.
+WEBHOOKS_ALLOW_HTTP = env.bool("WEBHOOKS_ALLOW_HTTP", default=None)
+# https:// destinations in private, loopback or link-local networks (a partner on a VPN).
+WEBHOOKS_ALLOW_PRIVATE_NETWORKS = env.bool("WEBHOOKS_ALLOW_PRIVATE_NETWORKS", default=False)
+WEBHOOKS_MAX_SUBSCRIPTIONS_PER_OWNER = env.int("WEBHOOKS_MAX_SUBSCRIPTIONS_PER_OWNER", default=20)
+
+# PFIF interchange (pfif app, docs/pfif.md): the domain of our own PFIF record ids
+# ("<PFIF_DOMAIN>/person.<case uuid>"). Other repositories treat records of this domain as clones
+# of ours, so it must stay the same for the life of the installation.
+PFIF_DOMAIN = env("PFIF_DOMAIN", default="tracker.example.org")
