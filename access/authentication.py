@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 
@@ -35,3 +36,17 @@ class BearerTokenAuthentication(BaseAuthentication):
         # Makes DRF answer 401 (not 403) with `WWW-Authenticate: Bearer` when this class comes
         # first and the request is not authenticated.
         return self.keyword
+
+
+class BearerTokenScheme(OpenApiAuthenticationExtension):
+    """How the OpenAPI schema describes BearerTokenAuthentication."""
+
+    target_class = "access.authentication.BearerTokenAuthentication"
+    name = "bearerToken"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "A token from `manage.py issue_token USERNAME`.",
+        }

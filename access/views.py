@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse_lazy
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -72,6 +73,7 @@ class MeApi(APIView):
         roles = serializers.ListField(child=serializers.CharField())
         offices = serializers.ListField(child=serializers.DictField())
 
+    @extend_schema(operation_id="me", responses={200: OutputSerializer}, tags=["me"])
     def get(self, request: Request) -> Response:
         user = request.user
         offices = self.OfficeOutputSerializer(_offices_of(user), many=True).data

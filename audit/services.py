@@ -16,8 +16,8 @@ from __future__ import annotations
 import datetime as dt
 import math
 import uuid
-from decimal import Decimal
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from django.db import connections, models, router, transaction

@@ -7,6 +7,7 @@ from access.views import MeApi
 from audit.api import AuditEntryListApi, CaseAccessHistoryApi
 from audit.views import audit_list
 from cases.api.views import CaseDetailApi, CaseEventListApi, CaseListApi
+from sync.import_urls import web_urlpatterns as csv_import_web_urlpatterns
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="account", permanent=False)),
@@ -19,6 +20,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("access.urls")),
     path("audit/", audit_list, name="audit-list"),
+    path("imports/", include(csv_import_web_urlpatterns)),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/v1/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/pfif/", include("pfif.urls")),

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import django_filters
 from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -138,11 +139,57 @@ def resource_detail(request: Any, resource: Resource, pk: Any) -> Response:
     return response
 
 
-def _list_view(resource: Resource) -> type[APIView]:
-    parameters = [
-        OpenApiParameter("cursor", OpenApiTypes.STR, description=_("Opaque page cursor.")),
+_FILTER_TYPES: list[tuple[type, Any]] = [
+    (django_filters.NumberFilter, OpenApiTypes.NUMBER),
+    (django_filters.DateFilter, OpenApiTypes.DATE),
+    (django_filters.UUIDFilter, OpenApiTypes.UUID),
+    (django_filters.ModelChoiceFilter, OpenApiTypes.UUID),  # every related record has a UUID
+    (django_filters.BooleanFilter, OpenApiTypes.BOOL),
+]
+
+
+def filter_parameters(resource: Resource) -> list[OpenApiParameter]:
+    """The resource's filters as query parameters of its list in the schema. drf-spectacular
+    reads a filterset only on generic list views; these are plain APIViews, so say them here."""
+    if resource.filterset is None:
+        return []
+    parameters = []
+    for name, filter_ in resource.filterset.base_filters.items():
+        kind = next((t for cls, t in _FILTER_TYPES if isinstance(filter_, cls)), OpenApiTypes.STR)
+        choices = getattr(filter_, "extra", {}).get("choices")
+        enum = [value for value, _label in choices] if choices and not callable(choices) else None
+        many = isinstance(filter_, django_filters.MultipleChoiceFilter)
+        description = str(filter_.label or name)
+        if name in resource.filter_reveals:
+            description += ". Refused (400) to a role that may not see the field."
+        parameters.append(
+            OpenApiParameter(name, kind, enum=enum, many=many or None, description=description)
+        )
+    return parameters
+
+
+def page_parameters() -> list[OpenApiParameter]:
+    return [
+        OpenApiParameter("cursor", OpenApiTypes.STR, description="Opaque page cursor."),
         OpenApiParameter("page_size", OpenApiTypes.INT, description="1-500, default 50"),
     ]
+
+
+def page_schema(resource: Resource) -> Any:
+    """A keyset page: links to the next and previous pages and the records (as the role may
+    see them: which fields a record has depends on the caller)."""
+    return inline_serializer(
+        f"{resource.name.title().replace('-', '')}Page",
+        {
+            "next": serializers.URLField(allow_null=True),
+            "previous": serializers.URLField(allow_null=True),
+            "results": serializers.ListField(child=serializers.DictField()),
+        },
+    )
+
+
+def _list_view(resource: Resource) -> type[APIView]:
+    parameters = page_parameters() + filter_parameters(resource)
 
     class ResourceListApi(APIView):
         filterset_class = resource.filterset  # read by drf-spectacular for the parameters
@@ -155,7 +202,7 @@ def _list_view(resource: Resource) -> type[APIView]:
             summary=f"List {resource.name}",
             description=resource.description,
             parameters=parameters,
-            responses={200: OpenApiTypes.OBJECT},
+            responses={200: page_schema(resource), 400: OpenApiTypes.OBJECT, 403: None},
             tags=[resource.name],
         )
         def get(self, request):

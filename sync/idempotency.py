@@ -3,8 +3,11 @@ the same key and gets the first answer, without the request being applied twice.
 with another body (or another endpoint) is refused: it is a client bug, and guessing which body
 was meant could apply the wrong one.
 
-The key's row is written in the same transaction as the request's own writes, so a request that
-fails leaves no key behind, and a concurrent second request with the same key waits on the first
+Every answer below 500 is stored and replayed, refusals included (400, 403, 404, 412...): the key
+names one attempt, and the answer to it is that attempt's answer; a client that corrects its
+request sends it with a new key. The key's row is written in the same transaction as the
+request's own writes, so a request that fails with a 500 leaves no key behind (it may be sent
+again with the same key), and a concurrent second request with the same key waits on the first
 one's row (unique index) and then replays its answer."""
 
 from __future__ import annotations
@@ -94,7 +97,14 @@ def idempotent(handler: Callable[..., Any]) -> Callable[..., Any]:
             except IntegrityError:
                 # A concurrent request with this key committed first: answer as it did.
                 return _concurrent(client, key, method, path, digest)
-            response = handler(view, request, *args, **kwargs)
+            try:
+                response = handler(view, request, *args, **kwargs)
+            except Exception as exc:  # noqa: BLE001 - DRF's own handling, then stored
+                # Answer refusals (ValidationError, PermissionDenied, Http404...) here, inside
+                # the transaction, so that they are stored like any other answer and the
+                # trail entries written before them (a "denied" audit entry) are kept. What DRF
+                # does not handle is raised again: a 500, and the transaction rolls back.
+                response = view.handle_exception(exc)
             response = view.finalize_response(request, response, *args, **kwargs)
             if hasattr(response, "render"):
                 response.render()

@@ -32,7 +32,13 @@ from cases.partial_dates import PartialDate
 from cases.selectors import case_timeline
 from cases.services import case_register, case_transition, case_update_identity
 from gazetteer.models import Place
-from sync.api import resource_detail, resource_list
+from sync.api import (
+    filter_parameters,
+    page_parameters,
+    page_schema,
+    resource_detail,
+    resource_list,
+)
 from sync.idempotency import idempotent
 from sync.resources import RESOURCES
 
@@ -158,8 +164,9 @@ class CaseListApi(APIView):
     @extend_schema(
         operation_id="cases_list",
         summary="List cases",
-        parameters=[OpenApiParameter("cursor", OpenApiTypes.STR)],
-        responses={200: OpenApiTypes.OBJECT},
+        description=CASES.description,
+        parameters=page_parameters() + filter_parameters(CASES),
+        responses={200: page_schema(CASES), 400: OpenApiTypes.OBJECT, 403: None},
         tags=["cases"],
     )
     def get(self, request):
@@ -275,9 +282,16 @@ class CaseDetailApi(APIView):
             raise ValidationError({name: [_("Unknown field.")] for name in hidden})
         changes = dict(data.validated_data)
         if not partial:
+            # A replacement: what is left out goes back to the field's default (a PUT without
+            # `community` is not a blank community, which the model refuses, but the default).
+            # Only the fields the user may see: a PUT never clears what it could not send.
             for name in EDITABLE_FIELDS:
-                if name not in changes:
-                    changes[name] = None if Case._meta.get_field(name).null else ""
+                if name not in changes and name in visible:
+                    model_field = Case._meta.get_field(name)
+                    if model_field.has_default():
+                        changes[name] = model_field.get_default()
+                    else:
+                        changes[name] = None if model_field.null else ""
         try:
             case = case_update_identity(
                 case=case, changes=changes, actor=user, expected_version=expected

@@ -125,6 +125,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # The schema and the docs page are for any authenticated account (token or session), as
+    # the rest of the API: deny unless allowed. The schema holds no records, but there is no
+    # reason to describe the API to the whole internet.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    # One name for the lifecycle's event types wherever they appear (events, webhooks).
+    "ENUM_NAME_OVERRIDES": {"CaseEventTypeEnum": "cases.lifecycle.EventType"},
 }
 
 ROOT_URLCONF = "config.urls"

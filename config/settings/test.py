@@ -9,3 +9,7 @@ SECRET_KEY = "test-only-secret-key"  # noqa: S105 - not a real secret
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+# Webhooks: the local test receiver is plain http on 127.0.0.1, and retries are due at once.
+WEBHOOKS_ALLOW_HTTP = True
+WEBHOOKS_RETRY_BASE_SECONDS = 0.0
+WEBHOOKS_MAX_ATTEMPTS = 4

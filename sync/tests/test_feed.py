@@ -5,7 +5,6 @@ import threading
 
 import pytest
 from django.db import connection, transaction
-from django.urls import reverse
 
 from access.models import Role
 from audit.models import AuditEntry
@@ -299,3 +298,26 @@ def test_no_change_is_missed_under_concurrent_writers(client, api_user, make_cas
         str(pk) for pk in CaseEvent.objects.values_list("pk", flat=True)
     }
     assert casework(mirror) == expected_mirror(client, auth)
+
+
+@pytest.mark.django_db
+def test_expired_idempotency_answers_are_deleted_by_the_daily_task(api_user):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from sync.models import IdempotentRequest
+    from sync.tasks import idempotency_keys_expire_task
+
+    user, _auth = api_user("caseworker-duhok", Role.CASEWORKER, ["DHK"])
+    old = IdempotentRequest.objects.create(
+        client=user, key="old", method="POST", path="/x", body_sha256="0" * 64
+    )
+    IdempotentRequest.objects.filter(pk=old.pk).update(
+        created_at=timezone.now() - dt.timedelta(days=2)
+    )
+    IdempotentRequest.objects.create(
+        client=user, key="new", method="POST", path="/x", body_sha256="0" * 64
+    )
+    assert idempotency_keys_expire_task.delay().get() == 1
+    assert list(IdempotentRequest.objects.values_list("key", flat=True)) == ["new"]
