@@ -73,7 +73,8 @@ def test_same_key_same_body_registers_one_case(client, caseworker, gazetteer):
     assert again["Idempotent-Replayed"] == "true"
     assert again.json() == first.json()
     assert Case.objects.count() == 1
-    assert AuditEntry.objects.filter(action="create", subject_type="cases.case").count() == 1
+    case_id = first.json()["id"]
+    assert AuditEntry.objects.filter(action="create", subject_id=case_id).count() == 1
 
 
 @pytest.mark.django_db
