@@ -242,6 +242,35 @@ def _agreements_of(user: Any) -> list[PartnerAgreement]:
     return cached
 
 
+def agreements_in_force(user: Any) -> list[PartnerAgreement]:
+    """The partner's agreements valid today, with their offices: what every output shares."""
+    return _agreements_of(user)
+
+
+def death_offices_of(user: Any) -> frozenset[Any] | None:
+    """Offices whose cases' deaths the user may learn of; None means every case it sees.
+
+    cases_visible_to already hides cases *in* a death status from partners without deaths in
+    their agreement; timelines and notifications need this too, because a case no longer in a
+    death status (closed as a duplicate, say) can still have a death report in its history."""
+    roles = roles_of(user)
+    if Role.FORENSIC in roles:
+        return None  # identification work: every open fate and every identification
+    offices: set[Any] = set()
+    if roles & {Role.CASEWORKER, Role.SUPERVISOR}:
+        offices |= office_ids_of(user)
+    if Role.PARTNER in roles:
+        for agreement in _agreements_of(user):
+            if agreement.may_receive_deaths:
+                offices |= {office.pk for office in agreement.offices.all()}
+    return frozenset(offices)
+
+
+def may_hear_of_death(user: Any, case: Case) -> bool:
+    offices = death_offices_of(user)
+    return offices is None or case.office_id in offices
+
+
 def cases_visible_to(user: Any) -> QuerySet[Case]:
     """Every case record the user may know exists. Roles add up; no role, no cases."""
     roles = roles_of(user)

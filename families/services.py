@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -35,6 +36,24 @@ def relative_add(*, case: Case, relative: Relative, relationship: str) -> Kinshi
         )
     audit_log(action=AuditEntry.Action.CREATE, subject=kinship, changes=audit_snapshot(kinship))
     return kinship
+
+
+@transaction.atomic
+def relative_update(*, relative: Relative, changes: dict[str, Any]) -> Relative:
+    """Edit a relative's particulars (names, sex, birth date, contact details); consent changes
+    only through relative_record_consent."""
+    relative = Relative.objects.select_for_update().get(pk=relative.pk)
+    before = audit_snapshot(relative)
+    for name, value in changes.items():
+        setattr(relative, name, value)
+    relative.full_clean()
+    relative.save()
+    audit_log(
+        action=AuditEntry.Action.UPDATE,
+        subject=relative,
+        changes=audit_diff(before, audit_snapshot(relative)),
+    )
+    return relative
 
 
 @transaction.atomic

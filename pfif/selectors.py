@@ -83,7 +83,7 @@ def pfif_domains_writable_by(user: Any) -> dict[str, PfifDomain]:
     if Role.PARTNER not in policy.roles_of(user):
         return {}
     # The policy's own list of the user's agreements in force today (validity dates applied).
-    agreements = policy._agreements_of(user)  # noqa: SLF001 - see docs/pfif.md, "Open points"
+    agreements = policy.agreements_in_force(user)
     domains = PfifDomain.objects.filter(agreement__in=agreements).select_related(
         "office", "default_origin"
     )
@@ -91,25 +91,6 @@ def pfif_domains_writable_by(user: Any) -> dict[str, PfifDomain]:
 
 
 # --- deaths ----------------------------------------------------------------------------------
-
-
-def _death_offices(user: Any) -> frozenset[Any] | None:
-    """Offices whose cases' deaths the user may learn of; None means every case it sees.
-
-    The policy already hides cases *in* a death status from partners without may_receive_deaths;
-    this covers the timeline, where a case that is no longer in a death status (closed as a
-    duplicate, say) can still have a death report in its history."""
-    roles = policy.roles_of(user)
-    if Role.FORENSIC in roles:
-        return None  # identification work: every open fate and every identification
-    offices: set[Any] = set()
-    if roles & {Role.CASEWORKER, Role.SUPERVISOR}:
-        offices |= policy.office_ids_of(user)
-    if Role.PARTNER in roles:
-        for agreement in policy._agreements_of(user):  # noqa: SLF001
-            if agreement.may_receive_deaths:
-                offices |= {office.pk for office in agreement.offices.all()}
-    return frozenset(offices)
 
 
 def _deaths_shown(offices: frozenset[Any] | None, case: Case) -> bool:
@@ -366,7 +347,7 @@ def pfif_person_feed(
         cases = cases.filter(pfif_entry__gte=min_entry_date)
     cases = cases.order_by("pfif_entry", "pk")[skip : skip + max_results]
     with_notes = not omit_notes and policy.allowed(user, "view", "event")
-    deaths = _death_offices(user)
+    deaths = policy.death_offices_of(user)
     page = FeedPage(entries=[])
     for case in cases:
         visible = policy.case_fields_for(user, case)
@@ -396,7 +377,7 @@ def pfif_note_feed(
         .exclude(pfif_record__expiry_date__lte=timezone.now())
         .values("pk")
     )
-    deaths = _death_offices(user)
+    deaths = policy.death_offices_of(user)
     events = _events_exported(deaths).filter(case__in=visible_cases)
     notes = _notes_exported(deaths).filter(case__in=visible_cases)
     if min_entry_date is not None:

@@ -125,12 +125,7 @@ def resource_detail(request: Any, resource: Resource, pk: Any) -> Response:
         resource.queryset_for(user).filter(pk=pk).first() if resource.may_read(user) else None
     )
     if instance is None:
-        audit_log(
-            action="denied",
-            subject_type=resource.model._meta.label_lower,
-            subject_id=pk,
-            actor=user,
-        )
+        _denied(user, resource, pk)  # audited; answered 404, not 403
         raise Http404(_("Not found."))
     record = resource.as_seen_by(user, instance)
     _audit_shown(user, resource, [record], one=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +20,7 @@ from typing import Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError as DrfValidationError
 
 from access import policy
@@ -43,12 +45,6 @@ class RecordResult:
         if self.errors:
             body["errors"] = self.errors
         return body
-
-
-class Rejected(Exception):
-    def __init__(self, errors: dict[str, list[str]]) -> None:
-        super().__init__("rejected")
-        self.errors = errors
 
 
 def _errors_of(error: Exception) -> dict[str, list[str]]:
@@ -82,54 +78,43 @@ Adapter = Callable[[Any, Any, dict[str, Any]], tuple[Any, bool]]
 
 
 def _case_upsert(user: Any, record_id: Any, fields: dict[str, Any]) -> tuple[Any, bool]:
-    from cases.api.views import CaseIdentityInput, CaseRegisterInput
-    from cases.models import Case
-    from cases.services import case_register, case_update_identity
+    from cases.api.views import (
+        CaseIdentityInput,
+        CaseRegisterInput,
+        case_register_for,
+        refuse_unwritable,
+    )
+    from cases.services import case_update_identity
 
-    writable = policy.case_fields_writable(user)
     if record_id is None:
         if not policy.allowed(user, policy.CREATE, "case"):
-            raise DjangoValidationError(_msg("Your role may not register cases."))
+            raise DjangoValidationError(_("Your role may not register cases."))
         data = CaseRegisterInput(data=fields)
         data.is_valid(raise_exception=True)
-        values = dict(data.validated_data)
-        _refuse_unwritable(values, writable)
-        office = values.pop("office")
-        if office.pk not in policy.offices_writable_by(user):
-            raise DjangoValidationError({"office": _msg("Not one of your offices.")})
-        reported_on, source = values.pop("reported_on"), values.pop("source")
-        note = values.pop("note", "")
-        if "case_number" not in values:
-            raise DjangoValidationError({"case_number": _msg("This field is required.")})
-        case = case_register(
-            case=Case(office=office, **values),
-            reported_on=reported_on,
-            actor=user,
-            source=source,
-            note=note,
-        )
-        return case.pk, True
+        if "case_number" not in data.validated_data:  # made up only for cases made over POST
+            raise DjangoValidationError({"case_number": _("This field is required.")})
+        return case_register_for(user=user, values=dict(data.validated_data)).pk, True
     case = policy.cases_visible_to(user).filter(pk=record_id).first()
     if case is None or not policy.allowed(user, policy.CHANGE, "case"):
         # It left the partner's scope since it was pushed: as for any record it may not see.
-        raise DjangoValidationError(_msg("No such record."))
+        raise DjangoValidationError(_("No such record."))
     registration_only = {"case_number", "office", "reported_on", "source", "note"}
     data = CaseIdentityInput(
         data={k: v for k, v in fields.items() if k not in registration_only}, partial=True
     )
     data.is_valid(raise_exception=True)
     values = dict(data.validated_data)
-    _refuse_unwritable(values, writable)
+    refuse_unwritable(user, values)
     case_update_identity(case=case, changes=values, actor=user, expected_version=case.version)
     return case.pk, False
 
 
 def _relative_upsert(user: Any, record_id: Any, fields: dict[str, Any]) -> tuple[Any, bool]:
     from families.models import Kinship, Relative
-    from families.services import relative_add
+    from families.services import relative_add, relative_update
 
     if not policy.allowed(user, policy.CREATE, "relative"):
-        raise DjangoValidationError(_msg("Your role may not record relatives."))
+        raise DjangoValidationError(_("Your role may not record relatives."))
     allowed_fields = {
         "case",
         "relationship",
@@ -142,16 +127,16 @@ def _relative_upsert(user: Any, record_id: Any, fields: dict[str, Any]) -> tuple
     }
     unknown = sorted(set(fields) - allowed_fields)
     if unknown:
-        raise DjangoValidationError({name: _msg("Unknown field.") for name in unknown})
+        raise DjangoValidationError({name: _("Unknown field.") for name in unknown})
     case = (
         policy.cases_visible_to(user).filter(pk=fields.get("case")).first()
         if _is_uuid(fields.get("case"))
         else None
     )
     if case is None:
-        raise DjangoValidationError({"case": _msg("No such case.")})
+        raise DjangoValidationError({"case": _("No such case.")})
     if "relationship" not in fields:
-        raise DjangoValidationError({"relationship": _msg("This field is required.")})
+        raise DjangoValidationError({"relationship": _("This field is required.")})
     values = {k: v for k, v in fields.items() if k not in {"case", "relationship"}}
     if record_id is None:
         relative = Relative(**values)
@@ -159,46 +144,19 @@ def _relative_upsert(user: Any, record_id: Any, fields: dict[str, Any]) -> tuple
         return relative.pk, True
     relative = policy.relatives_visible_to(user).filter(pk=record_id).first()
     if relative is None:
-        raise DjangoValidationError(_msg("No such record."))
-    from audit.services import audit_diff, audit_log, audit_snapshot
-
-    before = audit_snapshot(relative)
-    for name, value in values.items():
-        setattr(relative, name, value)
-    relative.full_clean()
-    relative.save()
-    audit_log(
-        action="update", subject=relative, changes=audit_diff(before, audit_snapshot(relative))
-    )
+        raise DjangoValidationError(_("No such record."))
+    relative_update(relative=relative, changes=values)
     if not Kinship.objects.filter(case=case, relative=relative).exists():
         relative_add(case=case, relative=relative, relationship=fields["relationship"])
     return relative.pk, False
 
 
 def _is_uuid(value: Any) -> bool:
-    import uuid
-
     try:
         uuid.UUID(str(value))
     except ValueError:
         return False
     return True
-
-
-def _msg(text: str) -> str:
-    from django.utils.translation import gettext
-
-    return gettext(text)
-
-
-def _refuse_unwritable(values: dict[str, Any], writable: frozenset[str]) -> None:
-    from cases.api.views import EDITABLE_FIELDS
-
-    refused = sorted(set(values) & set(EDITABLE_FIELDS) - writable)
-    if refused:
-        raise DjangoValidationError(
-            {name: _msg("Your role may not write this field.") for name in refused}
-        )
 
 
 ADAPTERS: dict[str, Adapter] = {"cases": _case_upsert, "relatives": _relative_upsert}
@@ -239,16 +197,16 @@ def batch_upsert(
 
 def _one(user: Any, resource: str, adapter: Adapter, record: Any, position: int) -> RecordResult:
     if not isinstance(record, dict):
-        return RecordResult(None, REJECTED, errors={"non_field_errors": [_msg("Not an object.")]})
+        return RecordResult(None, REJECTED, errors={"non_field_errors": [_("Not an object.")]})
     external_id = record.get("external_id")
     if not isinstance(external_id, str | int) or not str(external_id).strip():
         return RecordResult(
-            external_id, REJECTED, errors={"external_id": [_msg("This field is required.")]}
+            external_id, REJECTED, errors={"external_id": [_("This field is required.")]}
         )
     external_id = str(external_id)
     if len(external_id) > 200:
         return RecordResult(
-            external_id, REJECTED, errors={"external_id": [_msg("At most 200 characters.")]}
+            external_id, REJECTED, errors={"external_id": [_("At most 200 characters.")]}
         )
     fields = {k: v for k, v in record.items() if k != "external_id"}
     digest = fingerprint(fields)

@@ -27,7 +27,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from access import policy
-from access.models import Role
 from audit.services import audit_log, audit_snapshot
 from cases.lifecycle import EventType
 from cases.models import Case, CaseEvent
@@ -162,28 +161,6 @@ def _tells_of_death(event: CaseEvent) -> bool:
     )
 
 
-def _may_hear_of_death(owner: Any, case: Case) -> bool:
-    """Deaths reach the forensic team, casework in the case's office, and partners only under
-    an agreement in force that allows deaths and covers the case's office.
-
-    The partner's agreements come from the policy's own `_agreements_of`, so that "in force"
-    means exactly what it means for every other output (a public name for it is asked of the
-    access app).
-    """
-    roles = policy.roles_of(owner)
-    if Role.FORENSIC in roles:
-        return True
-    if roles & {Role.CASEWORKER, Role.SUPERVISOR} and case.office_id in policy.office_ids_of(owner):
-        return True
-    if Role.PARTNER in roles:
-        return any(
-            agreement.may_receive_deaths
-            and any(office.pk == case.office_id for office in agreement.offices.all())
-            for agreement in policy._agreements_of(owner)
-        )
-    return False
-
-
 def _refusal(owner: Any, event: CaseEvent | None, case: Case | None) -> str:
     """Why this owner may not receive this event now ("" when it may). The reasons are codes
     for the delivery log, never personal data."""
@@ -193,7 +170,7 @@ def _refusal(owner: Any, event: CaseEvent | None, case: Case | None) -> str:
         return "no_event_access"
     if case is None or not policy.cases_visible_to(owner).filter(pk=case.pk).exists():
         return "case_not_visible"
-    if event is not None and _tells_of_death(event) and not _may_hear_of_death(owner, case):
+    if event is not None and _tells_of_death(event) and not policy.may_hear_of_death(owner, case):
         return "death_not_shared"
     return ""
 

@@ -153,6 +153,51 @@ def _with_etag(response: Response, version: int) -> Response:
     return response
 
 
+_ETAG = re.compile(r'^\s*(?:W/)?"(\d+)"\s*$')
+
+
+def refuse_unwritable(user: Any, values: dict[str, Any]) -> None:
+    """Fields the user may not write are refused by name (partners never write sensitive ones)."""
+    refused = sorted(set(values) & set(EDITABLE_FIELDS) - policy.case_fields_writable(user))
+    if refused:
+        raise ValidationError(
+            {name: [_("Your role may not write this field.")] for name in refused}
+        )
+
+
+def case_register_for(*, user: Any, values: dict[str, Any]) -> Case:
+    """Register a case from validated CaseRegisterInput values, for the endpoint and batch sync:
+    the user's writable fields and offices are checked here, the rest by case_register."""
+    refuse_unwritable(user, values)
+    office = values.pop("office")
+    if office.pk not in policy.offices_writable_by(user):
+        raise ValidationError({"office": [_("Not one of your offices.")]})
+    reported_on, source = values.pop("reported_on"), values.pop("source")
+    note = values.pop("note", "")
+    values.setdefault("case_number", _new_case_number(office))
+    try:
+        return case_register(
+            case=Case(office=office, **values),
+            reported_on=reported_on,
+            actor=user,
+            source=source,
+            note=note,
+        )
+    except DjangoValidationError as error:
+        raise ValidationError(django_errors(error)) from error
+
+
+def if_match_version(request: Any) -> int | None:
+    """The version an If-Match header names, None without one; 400 when it names none."""
+    header = request.headers.get("If-Match")
+    if header is None:
+        return None
+    match = _ETAG.match(header)
+    if match is None:
+        raise ValidationError({"If-Match": [_('A version as given by the ETag, e.g. "3".')]})
+    return int(match.group(1))
+
+
 class CaseListApi(APIView):
     """GET: the cases the caller may see (keyset pages, filters). POST: register a case."""
 
@@ -188,38 +233,13 @@ class CaseListApi(APIView):
             raise PermissionDenied(_("Your role may not register cases."))
         data = CaseRegisterInput(data=request.data)
         data.is_valid(raise_exception=True)
-        values = dict(data.validated_data)
-        refused = sorted(set(values) & set(EDITABLE_FIELDS) - policy.case_fields_writable(user))
-        if refused:
-            raise ValidationError(
-                {name: [_("Your role may not write this field.")] for name in refused}
-            )
-        office = values.pop("office")
-        if office.pk not in policy.offices_writable_by(user):
-            raise ValidationError({"office": [_("Not one of your offices.")]})
-        reported_on = values.pop("reported_on")
-        source = values.pop("source")
-        note = values.pop("note", "")
-        values.setdefault("case_number", _new_case_number(office))
-        try:
-            case = case_register(
-                case=Case(office=office, **values),
-                reported_on=reported_on,
-                actor=user,
-                source=source,
-                note=note,
-            )
-        except DjangoValidationError as error:
-            raise ValidationError(django_errors(error)) from error
+        case = case_register_for(user=user, values=dict(data.validated_data))
         response = Response(
             CASES.as_seen_by(user, case),
             status=status.HTTP_201_CREATED,
             headers={"Location": reverse("api-case-detail", args=[case.pk])},
         )
         return _with_etag(response, case.version)
-
-
-_ETAG = re.compile(r'^\s*(?:W/)?"(\d+)"\s*$')
 
 
 class CaseDetailApi(APIView):
@@ -262,16 +282,12 @@ class CaseDetailApi(APIView):
         if not policy.allowed(user, policy.CHANGE, "case"):
             audit_log(action="denied", subject=case, actor=user)
             raise PermissionDenied(_("Your role may not edit cases."))
-        if_match = request.headers.get("If-Match")
-        if if_match is None:
+        expected = if_match_version(request)
+        if expected is None:
             return Response(
                 {"detail": _('Send If-Match with the version you edited (the ETag, e.g. "3").')},
                 status=status.HTTP_428_PRECONDITION_REQUIRED,
             )
-        match = _ETAG.match(if_match)
-        if match is None:
-            raise ValidationError({"If-Match": [_('A version as given by the ETag, e.g. "3".')]})
-        expected = int(match.group(1))
         if expected != case.version:
             return self._stale(user, case)
         data = CaseIdentityInput(data=request.data, partial=partial)
@@ -364,13 +380,7 @@ class CaseEventListApi(APIView):
         if values["type"] in APPROVAL_EVENTS and not policy.allowed(user, policy.APPROVE, "case"):
             audit_log(action="denied", subject=case, actor=user, changes={"type": values["type"]})
             raise PermissionDenied(_("Closing or reopening a case needs a supervisor."))
-        expected = None
-        if_match = request.headers.get("If-Match")
-        if if_match is not None:
-            match = _ETAG.match(if_match)
-            if match is None:
-                raise ValidationError({"If-Match": [_("A version as given by the ETag.")]})
-            expected = int(match.group(1))
+        expected = if_match_version(request)
         duplicate_of = None
         if values.get("duplicate_of"):
             duplicate_of = policy.cases_visible_to(user).filter(pk=values["duplicate_of"]).first()
