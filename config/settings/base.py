@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_htmx",
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
@@ -59,6 +60,7 @@ MIDDLEWARE = [
     "access.middleware.SecondFactorRequiredMiddleware",
     "audit.middleware.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes requires: it turns lockouts raised during login into responses.
     "axes.middleware.AxesMiddleware",
@@ -178,6 +180,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
 
 # Celery: Redis broker from CELERY_BROKER_URL. Without one, tasks run eagerly in-process so the
 # app works on a machine with no broker; production always sets a broker.
