@@ -318,6 +318,19 @@ def relatives_visible_to(user: Any) -> QuerySet:
     return Relative.objects.filter(condition).distinct()
 
 
+def relatives_sampleable_by(user: Any) -> QuerySet:
+    """Relatives a reference sample may be recorded for: those the user sees, and for the
+    forensic team also anyone who consented to DNA matching (before their first sample they are
+    not among the relatives forensic can see, and a lab must be able to log that sample)."""
+    from families.models import Relative
+
+    if allowed(user, CREATE, "reference_sample") and Role.FORENSIC in roles_of(user):
+        return Relative.objects.filter(
+            Q(pk__in=relatives_visible_to(user).values("pk")) | Q(consent_dna_matching=True)
+        )
+    return relatives_visible_to(user)
+
+
 def grave_sites_visible_to(user: Any) -> QuerySet:
     from graves.models import GraveSite
 

@@ -20,10 +20,12 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import connections, models, router, transaction
 from django.db.models.expressions import Combinable
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext as _
 
 from access.policy import SENSITIVE_FIELDS
 
@@ -252,3 +254,29 @@ def audit_log(
         entry = AuditEntry(**fields, hash=entry_hash(**fields))
         entry.save(using=using, force_insert=True)
     return entry
+
+
+def audited_update(
+    instance: models.Model, changes: dict[str, Any], *, editable: frozenset[str], actor: Any = None
+) -> models.Model:
+    """Change plain fields of a record under a row lock, validate it, and log the difference.
+
+    For the records whose edits carry no lifecycle meaning (a site's estimate, remains' age
+    range, a sample's custody status); anything that moves a case goes through case_transition.
+    `editable` names the fields a caller may change at all; others are refused by name.
+    """
+    refused = sorted(set(changes) - editable)
+    if refused:
+        raise ValidationError({name: _("This field cannot be changed here.") for name in refused})
+    model = type(instance)
+    with transaction.atomic():
+        instance = model.objects.select_for_update().get(pk=instance.pk)
+        before = audit_snapshot(instance)
+        for name, value in changes.items():
+            setattr(instance, name, value)
+        instance.full_clean()
+        diff = audit_diff(before, audit_snapshot(instance))
+        if diff:
+            instance.save(update_fields=sorted(changes))
+            audit_log(action=Action.UPDATE, subject=instance, changes=diff, actor=actor)
+    return instance

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from audit.models import AuditEntry
-from audit.services import audit_diff, audit_log, audit_snapshot
+from audit.services import audit_diff, audit_log, audit_snapshot, audited_update
 from cases.lifecycle import EventType, Status
 from cases.models import Case
 from cases.services import Actor, case_transition
@@ -183,3 +183,19 @@ def handover_record(
         actor=actor,
     )
     return handover
+
+
+# A sample is destroyed only when consent is withdrawn (relative_record_consent), never by edit.
+REFERENCE_SAMPLE_EDITABLE = frozenset({"lab_reference", "status"})
+
+
+def reference_sample_update(
+    *, sample: ReferenceSample, changes: dict[str, Any], actor: Actor = None
+) -> ReferenceSample:
+    if changes.get("status") == ReferenceSample.Status.DESTROYED:
+        raise ValidationError(
+            {"status": _("A sample is destroyed only when its donor withdraws consent.")}
+        )
+    if sample.status == ReferenceSample.Status.DESTROYED and changes:
+        raise ValidationError({"status": _("This sample was destroyed; it cannot change.")})
+    return audited_update(sample, changes, editable=REFERENCE_SAMPLE_EDITABLE, actor=actor)

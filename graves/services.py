@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from audit.models import AuditEntry
-from audit.services import audit_diff, audit_log, audit_snapshot
+from audit.services import audit_diff, audit_log, audit_snapshot, audited_update
 from cases.lifecycle import EventType, Status
 from cases.models import Case
 from cases.services import Actor, case_transition
@@ -252,3 +252,22 @@ def identification_withdraw(
         actor=actor,
     )
     return identification
+
+
+# Plain edits: fields whose change carries no lifecycle meaning. Status and dates that mark a
+# step (confirmed, opened, identified) move only through the services above.
+GRAVE_SITE_EDITABLE = frozenset({"name", "latitude", "longitude", "estimated_victims", "notes"})
+EXHUMATION_EDITABLE = frozenset({"ended_on", "team", "notes"})
+REMAINS_EDITABLE = frozenset({"sex_estimate", "age_min", "age_max", "sample_status"})
+
+
+def grave_site_update(*, site: GraveSite, changes: dict, actor: Actor = None) -> GraveSite:
+    return audited_update(site, changes, editable=GRAVE_SITE_EDITABLE, actor=actor)
+
+
+def exhumation_update(*, exhumation: Exhumation, changes: dict, actor: Actor = None) -> Exhumation:
+    return audited_update(exhumation, changes, editable=EXHUMATION_EDITABLE, actor=actor)
+
+
+def remains_update(*, remains: Remains, changes: dict, actor: Actor = None) -> Remains:
+    return audited_update(remains, changes, editable=REMAINS_EDITABLE, actor=actor)

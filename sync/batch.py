@@ -4,7 +4,8 @@ Per record the answer is created, updated, unchanged or rejected (with field err
 partner's id is remembered with a fingerprint of the body it sent (ExternalRef): the same record
 sent again is "unchanged" and writes nothing, so replaying a whole batch creates nothing new.
 Writes go through the same services as every other entry point (case_register,
-case_update_identity, relative_add), each record in its own savepoint; with `atomic` the batch is
+case_update_identity, relative_add; sync/adapters.py for graves, remains, identifications,
+reference samples and disbursements), each record in its own savepoint; with `atomic` the batch is
 all-or-nothing: one rejected record and nothing is applied.
 """
 
@@ -25,6 +26,7 @@ from rest_framework.exceptions import ValidationError as DrfValidationError
 
 from access import policy
 
+from .adapters import ADAPTERS as FORENSIC_AND_AID_ADAPTERS
 from .models import ExternalRef
 
 MAX_RECORDS = 1000
@@ -159,7 +161,11 @@ def _is_uuid(value: Any) -> bool:
     return True
 
 
-ADAPTERS: dict[str, Adapter] = {"cases": _case_upsert, "relatives": _relative_upsert}
+ADAPTERS: dict[str, Adapter] = {
+    "cases": _case_upsert,
+    "relatives": _relative_upsert,
+    **FORENSIC_AND_AID_ADAPTERS,
+}
 
 
 @dataclass

@@ -41,6 +41,7 @@ from sync.api import (
 )
 from sync.idempotency import idempotent
 from sync.resources import RESOURCES
+from sync.serializers import StrictSerializer
 
 CASES = RESOURCES["cases"]
 
@@ -90,18 +91,6 @@ class PartialDateField(serializers.CharField):
             raise serializers.ValidationError(
                 _("A date as YYYY, YYYY-MM or YYYY-MM-DD.")
             ) from error
-
-
-class StrictSerializer(serializers.Serializer):
-    """Unknown fields are an error, not silently dropped: a partner misspelling a field must
-    hear about it rather than believe it was saved."""
-
-    def to_internal_value(self, data: Any) -> Any:
-        if isinstance(data, dict):
-            unknown = sorted(set(data) - set(self.fields))
-            if unknown:
-                raise ValidationError({name: [_("Unknown field.")] for name in unknown})
-        return super().to_internal_value(data)
 
 
 class CaseIdentityInput(StrictSerializer):
