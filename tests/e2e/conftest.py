@@ -1,0 +1,115 @@
+"""Browser tests: Playwright (Python) driving Debian's chromium against the app under
+pytest-django's live server. Playwright never downloads a browser here: the executable is
+/usr/bin/chromium (or $CHROMIUM), which `.ci/run` installs from Debian's packages.
+
+Screenshots of each journey go to artifacts/e2e/ (ignored by git; CI keeps them as artefacts).
+Without chromium these tests are skipped with the reason in the summary, except where
+E2E_REQUIRED=1 (CI), where a missing browser is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+# Playwright's sync API runs an event loop in this thread; the ORM calls the tests make between
+# browser steps are still synchronous, so Django's guard against async contexts does not apply.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "e2e"
+PASSWORD = "browser-test-password-2014"
+# The flags this machine needs: no sandbox as root, and no background calls to Google's hosts,
+# which a closed network refuses (see the environment notes).
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def _chromium() -> str | None:
+    candidate = os.environ.get("CHROMIUM") or shutil.which("chromium")
+    return candidate if candidate and Path(candidate).exists() else None
+
+
+@pytest.fixture(scope="session")
+def browser():
+    executable = _chromium()
+    if executable is None:
+        message = "needs Debian's chromium (apt-get install chromium) or $CHROMIUM"
+        if os.environ.get("E2E_REQUIRED") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=executable, headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+class Journey:
+    """A page plus numbered screenshots named after the test: artifacts/e2e/<test>/NN-step.png."""
+
+    def __init__(self, page, name: str, base_url: str) -> None:
+        self.page, self.base_url, self._step = page, base_url, 0
+        self.folder = ARTIFACTS / re.sub(r"[^\w.-]+", "_", name)
+        self.folder.mkdir(parents=True, exist_ok=True)
+
+    def goto(self, path: str) -> None:
+        self.page.goto(self.base_url + path)
+
+    def shot(self, step: str) -> Path:
+        self._step += 1
+        target = self.folder / f"{self._step:02d}-{step}.png"
+        self.page.screenshot(path=str(target), full_page=True)
+        return target
+
+    def login(self, username: str, password: str = PASSWORD) -> None:
+        self.goto("/accounts/login/")
+        self.page.get_by_label(re.compile("username", re.I)).fill(username)
+        self.page.get_by_label(re.compile("^password", re.I)).fill(password)
+        self.page.get_by_role("button", name=re.compile("log in", re.I)).click()
+        self.page.wait_for_load_state()
+
+
+@pytest.fixture
+def journey(browser, live_server, request):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en")
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield Journey(page, request.node.name, live_server.url)
+    context.close()
+
+
+@pytest.fixture
+def phone_journey(browser, live_server, request):
+    """A 360 px wide phone, the narrowest screen the UI supports."""
+    context = browser.new_context(viewport={"width": 360, "height": 740}, locale="en")
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield Journey(page, request.node.name, live_server.url)
+    context.close()
+
+
+@pytest.fixture
+def person(offices):
+    """make(username, role, *office_codes) -> a user who logs in with PASSWORD."""
+    from access.services import user_create
+
+    def make(username: str, role: str, *office_codes: str):
+        return user_create(
+            username=username, role=role, offices=list(office_codes), password=PASSWORD
+        )
+
+    return make
