@@ -120,3 +120,41 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)
+
+
+WEB_PASSWORD = "web-test-password-2014"  # noqa: S105 (test accounts only)
+
+
+@pytest.fixture
+def web_user(offices):
+    """make(username, role, *office codes) -> an account that logs in with WEB_PASSWORD."""
+    from access.services import user_create
+
+    def make(username: str, role: str, *office_codes: str):
+        return user_create(
+            username=username, role=role, offices=list(office_codes), password=WEB_PASSWORD
+        )
+
+    return make
+
+
+@pytest.fixture
+def web_login(client):
+    """Log `user` in through the real login form, with a TOTP code where the role needs one,
+    so that page tests pass the same middleware (second factor, session) as people do."""
+    from django.urls import reverse
+    from django_otp.oath import totp
+
+    from access.second_factor import totp_device_enrol, user_requires_second_factor
+
+    def login(user, client=client):
+        data = {"username": user.username, "password": WEB_PASSWORD}
+        if user_requires_second_factor(user):
+            device = totp_device_enrol(user=user)
+            code = totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits)
+            data["otp_token"] = f"{code:0{device.digits}d}"
+        response = client.post(reverse("login"), data)
+        assert response.status_code == 302, response.content[:500]
+        return client
+
+    return login

@@ -5,6 +5,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -68,6 +69,9 @@ class GraveSite(models.Model):
 
     def __str__(self) -> str:
         return self.code
+
+    def get_absolute_url(self) -> str:
+        return reverse("graves:site-detail", args=[self.pk])
 
 
 class GraveReport(models.Model):
@@ -157,6 +161,9 @@ class Remains(models.Model):
     def __str__(self) -> str:
         return self.code
 
+    def get_absolute_url(self) -> str:
+        return reverse("graves:remains-detail", args=[self.pk])
+
 
 class Identification(models.Model):
     class Method(models.TextChoices):
@@ -217,3 +224,6 @@ class Identification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.remains_id} -> {self.case_id}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("graves:identification-detail", args=[self.pk])
