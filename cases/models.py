@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .lifecycle import EventType, Status
 from .partial_dates import PartialDateField
+from .search import NormalisedNameField
 
 
 class Sex(models.TextChoices):
@@ -67,6 +68,20 @@ class Case(models.Model):
         _("grandfather's name (Latin)"), max_length=100, blank=True
     )
     family_name_latn = models.CharField(_("family or tribe (Latin)"), max_length=100, blank=True)
+    # Every name above folded to one search key (cases.search), kept current on every write.
+    search_name = NormalisedNameField(
+        _("search key"),
+        sources=(
+            "given_name_ar",
+            "father_name_ar",
+            "grandfather_name_ar",
+            "family_name_ar",
+            "given_name_latn",
+            "father_name_latn",
+            "grandfather_name_latn",
+            "family_name_latn",
+        ),
+    )
 
     sex = models.CharField(_("sex"), max_length=8, choices=Sex.choices)
     birth_date = PartialDateField(_("date of birth"), null=True, blank=True)
@@ -147,6 +162,11 @@ class Case(models.Model):
             models.Index(fields=["remains_identified_on"]),
             models.Index(fields=["remains_returned_on"]),
             models.Index(fields=["abducted_by"]),
+            # The case list's filters and sort orders (cases.views); the name search uses a
+            # trigram index on PostgreSQL (migration 0003).
+            models.Index(fields=["age_at_abduction"]),
+            models.Index(fields=["created_at"]),
+            models.Index(fields=["search_name"]),
         ]
         constraints = [
             models.CheckConstraint(
@@ -234,6 +254,7 @@ class AlternateName(models.Model):
     full_name = models.CharField(_("full name"), max_length=300)
     script = models.CharField(_("script"), max_length=4, choices=Script.choices)
     source = models.CharField(_("source"), max_length=200, blank=True)
+    search_name = NormalisedNameField(_("search key"), sources=("full_name",))
 
     class Meta:
         constraints = [

@@ -4,7 +4,6 @@ families.services, whose errors the views put back on these forms by field name.
 from __future__ import annotations
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from gazetteer.models import Place
@@ -14,18 +13,6 @@ from .models import GraveSite, Identification, Remains
 
 class DateInput(forms.DateInput):
     input_type = "date"
-
-
-def errors_onto(form: forms.Form, error: ValidationError) -> None:
-    """A service's ValidationError on the form: under its field where the form has one, else
-    at the top, so that nothing the service said is lost."""
-    if hasattr(error, "error_dict"):
-        for name, errors in error.error_dict.items():
-            for message in (m for item in errors for m in item.messages):
-                form.add_error(name if name in form.fields else None, message)
-    else:
-        for message in error.messages:
-            form.add_error(None, message)
 
 
 class SiteFilterForm(forms.Form):

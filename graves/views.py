@@ -22,6 +22,7 @@ from django.views.decorators.http import require_http_methods
 
 from access import policy
 from audit.services import audit_log
+from cases.forms import add_service_errors
 from families.services import handover_record
 
 from . import forms
@@ -76,7 +77,7 @@ def _submit(request, form, write, *, title: str, back: str, intro: str = "", don
         try:
             result = write(form.cleaned_data)
         except ValidationError as error:
-            forms.errors_onto(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, done)
             return redirect(result if isinstance(result, str) else back)

@@ -1,0 +1,257 @@
+"""Finding a person by any spelling of the name.
+
+Families, offices and partners write the same name many ways: with or without hamza on the
+alef, with ya or alef maqsura, Farsi yeh or Arabic ya (Kurdish keyboards), teh marbuta or heh,
+keheh or kaf, with diacritics (tashkeel) or a tatweel stretching a letter, and in Latin letters
+with or without accents ("Xêrî", "Xeri"). `normalise` folds all of these to one search key,
+which is stored beside the names (`NormalisedNameField`) and applied to the query alike, so a
+search compares like with like.
+
+On PostgreSQL the key is matched with pg_trgm (word similarity, GIN-indexed, see the cases
+migrations), which also finds near spellings ("Khalida" / "Khaleda"); on SQLite the fallback is a
+substring match on the key.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import json
+import re
+import unicodedata
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connection, models
+from django.db.models import Q, QuerySet
+
+# Arabic-script letters that stand for the same letter in names, folded to one form.
+_ARABIC_FOLD = str.maketrans(
+    {
+        "\u0622": "\u0627",  # alef with madda -> alef
+        "\u0623": "\u0627",  # alef with hamza above -> alef
+        "\u0625": "\u0627",  # alef with hamza below -> alef
+        "\u0671": "\u0627",  # alef wasla -> alef
+        "\u0672": "\u0627",  # alef with wavy hamza above -> alef
+        "\u0673": "\u0627",  # alef with wavy hamza below -> alef
+        "\u0649": "\u064a",  # alef maqsura -> ya
+        "\u06cc": "\u064a",  # Farsi yeh (Kurdish, Persian keyboards) -> ya
+        "\u06d2": "\u064a",  # yeh barree -> ya
+        "\u0626": "\u064a",  # ya with hamza -> ya
+        "\u06ce": "\u064a",  # Kurdish yeh with small v -> ya
+        "\u06cd": "\u064a",  # yeh with tail -> ya
+        "\u0629": "\u0647",  # teh marbuta -> heh
+        "\u06c1": "\u0647",  # heh goal -> heh
+        "\u06d5": "\u0647",  # ae (Sorani final e) -> heh
+        "\u06be": "\u0647",  # heh doachashmee -> heh
+        "\u06a9": "\u0643",  # keheh -> kaf
+        "\u06aa": "\u0643",  # swash kaf -> kaf
+        "\u0624": "\u0648",  # waw with hamza -> waw
+        "\u06c6": "\u0648",  # oe (Kurdish) -> waw
+        "\u06c7": "\u0648",  # u -> waw
+        "\u06c8": "\u0648",  # yu -> waw
+        "\u06cb": "\u0648",  # ve -> waw
+        "\u06c4": "\u0648",  # waw with ring -> waw
+        "\u0695": "\u0631",  # reh with small v below (Sorani rr) -> reh
+        "\u06b5": "\u0644",  # lam with small v (Sorani ll) -> lam
+        "\u06a4": "\u0641",  # veh -> feh
+        "\u0621": "",  # lone hamza: often dropped in writing
+        "\u0640": "",  # tatweel
+        # Arabic-Indic and Persian digits, as people type house and case numbers
+        **{chr(0x0660 + digit): str(digit) for digit in range(10)},
+        **{chr(0x06F0 + digit): str(digit) for digit in range(10)},
+    }
+)
+# Latin letters that accent-stripping (NFKD) does not take apart.
+_LATIN_FOLD = str.maketrans({"ı": "i", "ø": "o", "æ": "ae", "ß": "ss", "ł": "l", "đ": "d"})
+_SPACES = re.compile(r"[\s\-_.,'\u2019`\u02bc\u02bf\u02be]+")
+_REPEATS = re.compile(r"(.)\1+")
+# Sorani and Kurmanji in Arabic script begin a word that starts with a vowel with a hamza seat
+# (ئاشتی); Arabic writes the same name with an alef (آشتي, اشتي).
+_INITIAL_HAMZA_SEAT = re.compile(r"(?<!\w)\u0626")
+
+
+def normalise(text: str | None) -> str:
+    """The search key of a name: one form per letter, no marks, lower case, single spaces.
+
+    Doubled letters are folded too ("Hajji", "Haji"): spellings differ on them more than on
+    anything else, and the key is for finding, not for showing.
+    """
+    if not text:
+        return ""
+    # NFKD splits accented Latin letters into letter + combining mark, and Arabic presentation
+    # forms into their letters; every combining mark (Latin accents, Arabic tashkeel, the
+    # superscript alef, Quranic marks) is then dropped.
+    decomposed = unicodedata.normalize("NFKD", _INITIAL_HAMZA_SEAT.sub("\u0627", text.casefold()))
+    # Alef with madda/hamza decompose to alef + mark under NFKD; waw/ya with hamza likewise, so
+    # the marks' removal does most of the folding; the table handles the rest.
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    folded = stripped.translate(_ARABIC_FOLD).translate(_LATIN_FOLD)
+    spaced = _SPACES.sub(" ", folded).strip()
+    return _REPEATS.sub(r"\1", spaced)
+
+
+class NormalisedNameField(models.CharField):
+    """A search key kept current from other fields of the row: computed in pre_save, which
+    Django calls on save() and in bulk_create alike (the seed and imports bulk-create cases and
+    alternate names), so no writer can forget it. Not edited by hand."""
+
+    def __init__(self, *args: Any, sources: tuple[str, ...] = (), **kwargs: Any) -> None:
+        self.sources = tuple(sources)
+        kwargs.setdefault("max_length", 1000)
+        kwargs.setdefault("blank", True)
+        kwargs.setdefault("editable", False)
+        kwargs.setdefault("default", "")
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self) -> tuple[Any, ...]:
+        name, path, args, kwargs = super().deconstruct()
+        kwargs["sources"] = self.sources
+        for key, value in (("max_length", 1000), ("blank", True), ("editable", False)):
+            if kwargs.get(key) == value:
+                del kwargs[key]
+        if kwargs.get("default") == "":
+            del kwargs["default"]
+        return name, path, args, kwargs
+
+    def key_for(self, instance: models.Model) -> str:
+        return normalise(" ".join(str(getattr(instance, name) or "") for name in self.sources))[
+            : self.max_length
+        ]
+
+    def pre_save(self, model_instance: models.Model, add: bool) -> str:
+        value = self.key_for(model_instance)
+        setattr(model_instance, self.attname, value)
+        return value
+
+
+@NormalisedNameField.register_lookup
+class TrigramWordSimilar(models.Lookup):
+    """pg_trgm's `%>`: some word sequence of the key is similar to the query (above
+    pg_trgm.word_similarity_threshold, 0.6 by default). Served by the GIN trigram index.
+    PostgreSQL only; `name_matches` never uses it elsewhere."""
+
+    lookup_name = "trigram_word_similar"
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} %%> {rhs}", [*lhs_params, *rhs_params]
+
+
+def _key_matches(field: str, key: str) -> Q:
+    condition = Q(**{f"{field}__contains": key})
+    if connection.vendor == "postgresql":
+        condition |= Q(**{f"{field}__trigram_word_similar": key})
+    return condition
+
+
+def name_matches(cases: QuerySet, query: str) -> QuerySet:
+    """The cases whose name, or one of whose alternate names, matches the query in any
+    spelling. An empty query (after folding) matches everything."""
+    from .models import AlternateName
+
+    key = normalise(query)
+    if not key:
+        return cases
+    # A union of two index searches (the trigram index on each table), not an OR with EXISTS:
+    # an OR across tables makes PostgreSQL read every case to test it.
+    matching = (
+        cases.model.objects.filter(_key_matches("search_name", key))
+        .order_by()
+        .values("pk")
+        .union(
+            AlternateName.objects.filter(_key_matches("search_name", key))
+            .order_by()
+            .values("case_id")
+        )
+    )
+    return cases.filter(pk__in=matching)
+
+
+def possible_duplicates(cases: QuerySet, *, names: list[str], limit: int = 10) -> list[Any]:
+    """Cases that may be the same person as a new report with these names: every word of the
+    given and father's names found in the key (SQLite), or a similar key (PostgreSQL)."""
+    words = [normalise(name) for name in names if normalise(name)]
+    if not words:
+        return []
+    if connection.vendor == "postgresql":
+        key = " ".join(words)
+        condition = Q(search_name__trigram_word_similar=key) | Q(search_name__contains=key)
+    else:
+        condition = Q()
+        for word in words:
+            condition &= Q(search_name__contains=word)
+    return list(cases.filter(condition).select_related("office", "origin")[:limit])
+
+
+# --- keyset pages of the case list --------------------------------------------------------------
+
+
+@dataclass
+class KeysetPage:
+    items: list[Any]
+    next_cursor: str | None
+    previous_cursor: str | None
+
+
+def _cursor_of(record: Any, field: str) -> str:
+    value = getattr(record, field)
+    raw = json.dumps([value.isoformat() if hasattr(value, "isoformat") else value, str(record.pk)])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _parse_cursor(cursor: str, field: models.Field) -> tuple[Any, uuid.UUID] | None:
+    """The (sort value, id) a cursor names; None for anything malformed (first page then)."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        value, pk = json.loads(raw)
+        if isinstance(field, models.DateTimeField):
+            value = dt.datetime.fromisoformat(value)
+        elif isinstance(field, models.DateField):
+            value = dt.date.fromisoformat(value)
+        elif not isinstance(value, str):
+            return None
+        return value, uuid.UUID(pk)
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        return None
+
+
+def keyset_page(
+    queryset: QuerySet,
+    *,
+    field: str,
+    descending: bool,
+    size: int,
+    after: str | None = None,
+    before: str | None = None,
+) -> KeysetPage:
+    """One page of `queryset` ordered by (field, id), seeking from a cursor rather than counting
+    an OFFSET: a page deep in a national list costs what the first one does. `after` gives the
+    page following a cursor, `before` the one preceding it. `field` must never be NULL."""
+    model_field = queryset.model._meta.get_field(field)
+    backwards = bool(before) and not after
+    cursor = _parse_cursor((before if backwards else after) or "", model_field)
+    # Walking backwards is walking the reversed order forwards, then turning the page round.
+    reverse = descending != backwards
+    if cursor is not None:
+        value, pk = cursor
+        op = "lt" if reverse else "gt"
+        queryset = queryset.filter(
+            Q(**{f"{field}__{op}": value}) | Q(**{field: value, f"pk__{op}": pk})
+        )
+    order = [f"-{field}", "-pk"] if reverse else [field, "pk"]
+    fetched = list(queryset.order_by(*order)[: size + 1])
+    more = len(fetched) > size
+    items = fetched[:size]
+    if backwards:
+        items.reverse()
+    has_next = more if not backwards else cursor is not None
+    has_previous = (cursor is not None) if not backwards else more
+    return KeysetPage(
+        items=items,
+        next_cursor=_cursor_of(items[-1], field) if items and has_next else None,
+        previous_cursor=_cursor_of(items[0], field) if items and has_previous else None,
+    )
