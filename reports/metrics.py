@@ -47,6 +47,41 @@ def _not_before(field: str, day: dt.date) -> Q:
     return Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__gt": day})
 
 
+def counted_cases(day: dt.date):
+    """The cases that count at all as of `day`: abducted by then, duplicates never."""
+    return Case.objects.exclude(status=Status.CLOSED_DUPLICATE).filter(abducted_by__lte=day)
+
+
+def case_conditions(day: dt.date) -> dict[str, Q]:
+    """Each people figure as a condition on `counted_cases(day)`: the figures aggregate these,
+    and the drill-downs to the records counted filter by the very same conditions."""
+    rescued = Q(rescued_on__lte=day)
+    returned = Q(remains_returned_on__lte=day)
+    missing = _not_before("rescued_on", day) & _not_before("remains_returned_on", day)
+    female, male = Q(sex="female"), Q(sex="male")
+    adult, minor = Q(age_at_abduction__gte=ADULT_AGE), Q(age_at_abduction__lt=ADULT_AGE)
+    return {
+        "kidnapped_total": Q(),
+        "kidnapped_female": female,
+        "kidnapped_male": male,
+        "rescued_total": rescued,
+        "rescued_female": rescued & female,
+        "rescued_male": rescued & male,
+        "rescued_women": rescued & female & adult,
+        "rescued_men": rescued & male & adult,
+        "rescued_girls": rescued & female & minor,
+        "rescued_boys": rescued & male & minor,
+        "remains_returned": returned,
+        "remains_returned_female": returned & female,
+        "remains_returned_male": returned & male,
+        "cases_identified": Q(remains_identified_on__lte=day),
+        "still_missing": missing,
+        "still_missing_female": missing & female,
+        "still_missing_male": missing & male,
+        "reported_dead": Q(reported_dead_on__lte=day) & missing,
+    }
+
+
 class FigureComputer:
     """Computes metrics, grouping the counts that share a query and remembering them per day,
     so that reconciling the whole ledger costs a handful of aggregate queries per date."""
@@ -72,31 +107,10 @@ class FigureComputer:
 
     @staticmethod
     def _case_counts(day: dt.date, _start: dt.date | None) -> dict[str, int]:
-        rescued = Q(rescued_on__lte=day)
-        returned = Q(remains_returned_on__lte=day)
-        missing = _not_before("rescued_on", day) & _not_before("remains_returned_on", day)
-        female, male = Q(sex="female"), Q(sex="male")
-        adult, minor = Q(age_at_abduction__gte=ADULT_AGE), Q(age_at_abduction__lt=ADULT_AGE)
-        counted = Case.objects.exclude(status=Status.CLOSED_DUPLICATE).filter(abducted_by__lte=day)
-        return counted.aggregate(
-            kidnapped_total=Count("pk"),
-            kidnapped_female=Count("pk", filter=female),
-            kidnapped_male=Count("pk", filter=male),
-            rescued_total=Count("pk", filter=rescued),
-            rescued_female=Count("pk", filter=rescued & female),
-            rescued_male=Count("pk", filter=rescued & male),
-            rescued_women=Count("pk", filter=rescued & female & adult),
-            rescued_men=Count("pk", filter=rescued & male & adult),
-            rescued_girls=Count("pk", filter=rescued & female & minor),
-            rescued_boys=Count("pk", filter=rescued & male & minor),
-            remains_returned=Count("pk", filter=returned),
-            remains_returned_female=Count("pk", filter=returned & female),
-            remains_returned_male=Count("pk", filter=returned & male),
-            cases_identified=Count("pk", filter=Q(remains_identified_on__lte=day)),
-            still_missing=Count("pk", filter=missing),
-            still_missing_female=Count("pk", filter=missing & female),
-            still_missing_male=Count("pk", filter=missing & male),
-            reported_dead=Count("pk", filter=Q(reported_dead_on__lte=day) & missing),
+        conditions = case_conditions(day)
+        # An empty Q (every case) means no FILTER clause at all.
+        return counted_cases(day).aggregate(
+            **{key: Count("pk", filter=q or None) for key, q in conditions.items()}
         )
 
     # -- graves and remains --------------------------------------------------------------------

@@ -1,14 +1,28 @@
-"""Reads for reports: the figures reconciliation."""
+"""Reads for reports: the figures reconciliation, and the drill-down to the cases a figure
+counts (limited to the cases the user may see)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import asdict, dataclass
 from decimal import Decimal
+from typing import Any
 
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import Http404
 from django.utils.translation import gettext as _
 
-from .metrics import METRICS, FigureComputer
+from access import policy
+from cases.models import Case
+
+from .metrics import (
+    KRG_AID_PROGRAMME,
+    METRICS,
+    SURVIVORS_LAW_PROGRAMME,
+    FigureComputer,
+    case_conditions,
+    counted_cases,
+)
 from .models import PublishedFigure
 
 MATCH, MISMATCH, CONFLICT = "match", "mismatch", "conflict"
@@ -116,3 +130,70 @@ def figures_reconcile(*, as_of: dt.date | None = None) -> list[FigureResult]:
             )
         )
     return results
+
+
+# -- drill-down: the records a figure counts ------------------------------------------------------
+
+
+def _in_force_aid(programme: str, day: dt.date) -> Q:
+    from aid.models import Disbursement
+
+    paid = Disbursement.objects.filter(
+        case=OuterRef("pk"), programme__code=programme, paid_on__lte=day
+    ).filter(Q(reversed_on__isnull=True) | Q(reversed_on__gt=day))
+    return Q(Exists(paid))
+
+
+def _approved_aid(programme: str, day: dt.date) -> Q:
+    from aid.models import Disbursement
+
+    return Q(
+        Exists(
+            Disbursement.objects.filter(
+                case=OuterRef("pk"), programme__code=programme, approved_on__lte=day
+            )
+        )
+    )
+
+
+def figure_counted_cases(key: str, day: dt.date, start: dt.date | None = None) -> QuerySet | None:
+    """The cases a figure counts on `day`, over every record, with the conditions the figure
+    itself aggregates (reports.metrics); None when the figure does not count cases."""
+    conditions = case_conditions(day)
+    if key in conditions:
+        return counted_cases(day).filter(conditions[key])
+    if key == "kidnapped_not_rescued":
+        return counted_cases(day).exclude(conditions["rescued_total"])
+    if key.startswith("reburial_batch"):
+        batch = Case.objects.filter(
+            handover__handed_over_on__gte=start or day, handover__handed_over_on__lte=day
+        )
+        sex = {"reburial_batch_female": "female", "reburial_batch_male": "male"}.get(key)
+        return batch.filter(sex=sex) if sex else batch
+    if key == "aid_recipients":
+        return Case.objects.filter(_in_force_aid(KRG_AID_PROGRAMME, day))
+    if key == "survivors_law_salary_recipients":
+        return Case.objects.filter(_in_force_aid(SURVIVORS_LAW_PROGRAMME, day))
+    if key == "survivors_law_approved":
+        return Case.objects.filter(_approved_aid(SURVIVORS_LAW_PROGRAMME, day))
+    return None
+
+
+def figure_drillable(key: str) -> bool:
+    return figure_counted_cases(key, dt.date(2000, 1, 1)) is not None
+
+
+def figure_get(ref: str) -> PublishedFigure:
+    try:
+        return PublishedFigure.objects.get(ref=ref)
+    except PublishedFigure.DoesNotExist as error:
+        raise Http404("No such figure.") from error
+
+
+def figure_cases_visible_to(*, user: Any, figure: PublishedFigure) -> QuerySet:
+    """The cases counted by the figure that the user may see: policy.cases_visible_to limits
+    it, so a caseworker sees the cases of their offices among those counted."""
+    counted = figure_counted_cases(figure.key, figure.as_of, figure.window_start)
+    if counted is None:
+        raise Http404("This figure does not count cases.")
+    return policy.cases_visible_to(user).filter(pk__in=counted.values("pk"))

@@ -1,0 +1,194 @@
+"""Reports about families: DNA reference-sample coverage of the still missing, and the worklist
+a caseworker needs to reach more families.
+
+Identification by DNA kinship needs reference samples from relatives; two or more sampled
+relatives make a match far more reliable, so coverage counts the relatives, not the samples.
+A relative counts as sampled on a day when a sample of theirs was collected by then and is not
+now destroyed (consent withdrawn) or failed (no usable profile): those statuses are current,
+not dated, so they apply to every day."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import Count, F, Q
+from django.utils.translation import gettext as _
+
+from access import policy
+from audit.services import audit_log
+from cases.models import Case
+from families.models import Kinship, ReferenceSample
+from reports.metrics import case_conditions, counted_cases
+from reports.tables import Column, Table
+
+NOT_USABLE = [ReferenceSample.Status.DESTROYED, ReferenceSample.Status.FAILED]
+BUCKETS = ["0", "1", "2", "3+"]
+# Fewer sampled relatives than this puts a case on the worklist.
+WORKLIST_BELOW = 2
+
+
+USABLE = [status for status in ReferenceSample.Status.values if status not in NOT_USABLE]
+
+
+def _sampled_per_case(cases, as_of: dt.date):
+    """(case, sex, n): the number of distinct sampled relatives of each of `cases` that has
+    any, grouped in the database. Grouping the kinships (rather than a subquery per case) keeps
+    the plan good whatever the planner's statistics say."""
+    return (
+        Kinship.objects.filter(
+            case__in=cases.values("pk"),
+            relative__samples__collected_on__lte=as_of,
+            relative__samples__status__in=USABLE,
+        )
+        .values("case")
+        .annotate(n=Count("relative", distinct=True), sex=F("case__sex"))
+    )
+
+
+def _still_missing(as_of: dt.date):
+    return counted_cases(as_of).filter(case_conditions(as_of)["still_missing"])
+
+
+def dna_coverage(user: Any, as_of: dt.date) -> Table:
+    missing = _still_missing(as_of)
+    female, male = Q(sex="female"), Q(sex="male")
+    totals = missing.aggregate(
+        cases=Count("pk"), female=Count("pk", filter=female), male=Count("pk", filter=male)
+    )
+    buckets = {"1": Q(n=1), "2": Q(n=2), "3+": Q(n__gte=3)}
+    sampled = _sampled_per_case(missing, as_of).aggregate(
+        **{
+            f"{key}:{split}": Count("case", filter=condition & split_q if split_q else condition)
+            for key, condition in buckets.items()
+            for split, split_q in (("cases", None), ("female", female), ("male", male))
+        }
+    )
+    counts = {
+        key: {split: sampled[f"{key}:{split}"] for split in ("cases", "female", "male")}
+        for key in buckets
+    }
+    counts["0"] = {
+        split: totals[split] - sum(counts[key][split] for key in buckets)
+        for split in ("cases", "female", "male")
+    }
+    labels = {
+        "0": _("No sampled relative"),
+        "1": _("One sampled relative"),
+        "2": _("Two sampled relatives"),
+        "3+": _("Three or more sampled relatives"),
+    }
+    rows = [
+        (key, labels[key], counts[key]["cases"], counts[key]["female"], counts[key]["male"])
+        for key in BUCKETS
+    ]
+    rows.append(("", _("Total"), totals["cases"], totals["female"], totals["male"]))
+    return Table(
+        key="dna_coverage",
+        title=_("DNA reference-sample coverage of the still missing"),
+        columns=[
+            Column("sampled_relatives", _("Sampled relatives")),
+            Column("label", _("Coverage")),
+            Column("cases", _("Still-missing cases"), "count"),
+            Column("female", _("Female"), "count"),
+            Column("male", _("Male"), "count"),
+        ],
+        rows=rows,
+        as_of=as_of,
+        notes=[
+            _(
+                "Still missing on the day; a relative counts once however many samples they "
+                "gave, from the day their sample was collected. Samples now destroyed (consent "
+                "withdrawn) or without a usable profile do not count."
+            ),
+            _("A relative of several missing persons counts for each of them."),
+        ],
+        has_total_row=True,
+    )
+
+
+WORKLIST_FIELDS = ["case_number", "office", "origin", "status"]
+
+
+def dna_worklist(user: Any, as_of: dt.date) -> Table:
+    """Still-missing cases with fewer than two sampled relatives, among the cases the user may
+    see (policy.cases_visible_to), with only the fields the user may see on each; the view of
+    the case numbers is written to the audit trail, whoever asks (page, API or export)."""
+    visible = _still_missing(as_of).filter(pk__in=policy.cases_visible_to(user).values("pk"))
+    covered = _sampled_per_case(visible, as_of).filter(n__gte=WORKLIST_BELOW).values("case")
+    listed = visible.exclude(pk__in=covered)
+    cases = list(
+        listed.values(
+            "pk", "case_number", "office_id", "office__name", "origin__name_latn", "status"
+        )
+    )
+    sampled = {row["case"]: row["n"] for row in _sampled_per_case(listed, as_of)}
+    recorded = dict(
+        Kinship.objects.filter(case__in=listed.values("pk"))
+        .values("case")
+        .annotate(n=Count("relative", distinct=True))
+        .values_list("case", "n")
+    )
+    for case in cases:
+        case["sampled"] = sampled.get(case["pk"], 0)
+        case["recorded"] = recorded.get(case["pk"], 0)
+    cases.sort(key=lambda case: (case["sampled"], case["case_number"]))
+    shown_fields = [f for f in WORKLIST_FIELDS if f in policy.case_fields_any(user)]
+    status_labels = dict(Case._meta.get_field("status").choices)
+    rows = []
+    fields_by_kind: dict[tuple, frozenset[str]] = {}
+    for case in cases:
+        # case_fields_for reads only the case's office and status: asked once per pair.
+        key = (case["office_id"], case["status"])
+        if key not in fields_by_kind:
+            fields_by_kind[key] = policy.case_fields_for(
+                user, Case(pk=case["pk"], office_id=key[0], status=key[1])
+            )
+        may_see = fields_by_kind[key]
+        values = {
+            "case_number": case["case_number"],
+            "office": case["office__name"],
+            "origin": case["origin__name_latn"],
+            "status": str(status_labels.get(case["status"], case["status"])),
+        }
+        rows.append(
+            (
+                *(values[f] if f in may_see else None for f in shown_fields),
+                case["sampled"],
+                case["recorded"],
+            )
+        )
+    if cases:
+        audit_log(
+            action="view",
+            subject_type="cases.case",
+            actor=user,
+            changes={
+                "ids": [str(case["pk"]) for case in cases],
+                "fields": shown_fields,
+                "report": "dna_worklist",
+            },
+        )
+    labels = {
+        "case_number": _("Case"),
+        "office": _("Office"),
+        "origin": _("Place of origin"),
+        "status": _("Status"),
+    }
+    return Table(
+        key="dna_worklist",
+        title=_("Worklist: still-missing cases with fewer than two sampled relatives"),
+        columns=[
+            *(Column(f, labels[f]) for f in shown_fields),
+            Column("sampled_relatives", _("Sampled relatives"), "value"),
+            Column("relatives_recorded", _("Relatives recorded"), "value"),
+        ],
+        rows=rows,
+        as_of=as_of,
+        notes=[
+            _(
+                "Only the cases your role may see. Reaching more relatives of these cases for a "
+                "reference sample makes an identification by DNA kinship possible."
+            )
+        ],
+    )
