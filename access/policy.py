@@ -37,7 +37,8 @@ VIEW, CREATE, CHANGE, TRANSITION, APPROVE, EXPORT = (
 # duplicates, correcting an event.
 MATRIX: dict[str, dict[str, frozenset[str]]] = {
     Role.CASEWORKER: {
-        "case": frozenset({VIEW, CREATE, CHANGE, TRANSITION}),
+        # export: filtered lists of the cases and fields they may see (exports app, issue 5).
+        "case": frozenset({VIEW, CREATE, CHANGE, TRANSITION, EXPORT}),
         "event": frozenset({VIEW, CREATE}),
         "relative": frozenset({VIEW, CREATE, CHANGE}),
         "reference_sample": frozenset({VIEW}),
@@ -46,9 +47,11 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
         "grave_site": frozenset({VIEW}),
         "disbursement": frozenset({VIEW}),
         "aid_programme": frozenset({VIEW}),
+        # National aggregates (and the DNA worklist of their own cases), issue 5.
+        "report": frozenset({VIEW}),
     },
     Role.SUPERVISOR: {
-        "case": frozenset({VIEW, CREATE, CHANGE, TRANSITION, APPROVE}),
+        "case": frozenset({VIEW, CREATE, CHANGE, TRANSITION, APPROVE, EXPORT}),
         "event": frozenset({VIEW, CREATE, APPROVE}),
         "relative": frozenset({VIEW, CREATE, CHANGE}),
         "reference_sample": frozenset({VIEW}),
@@ -58,18 +61,21 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
         "disbursement": frozenset({VIEW}),
         "aid_programme": frozenset({VIEW}),
         "audit": frozenset({VIEW}),
+        "report": frozenset({VIEW}),
     },
     Role.FORENSIC: {
-        "case": frozenset({VIEW}),  # identification fields only, see CASE_FIELDS
+        "case": frozenset({VIEW, EXPORT}),  # identification fields only, see CASE_FIELDS
         "relative": frozenset({VIEW}),  # those who gave samples, no contact details
         "reference_sample": frozenset({VIEW, CREATE, CHANGE}),
         "grave_site": frozenset({VIEW, CREATE, CHANGE}),
         "exhumation": frozenset({VIEW, CREATE, CHANGE}),
         "remains": frozenset({VIEW, CREATE, CHANGE}),
         "identification": frozenset({VIEW, CREATE, CHANGE, APPROVE}),
+        # Graves, remains and DNA coverage are their work; aggregates are national.
+        "report": frozenset({VIEW}),
     },
     Role.AID_OFFICER: {
-        "case": frozenset({VIEW}),  # identity and status only
+        "case": frozenset({VIEW, EXPORT}),  # identity and status only
         "aid_programme": frozenset({VIEW}),
         "disbursement": frozenset({VIEW, CREATE, CHANGE}),
     },
@@ -601,3 +607,85 @@ def case_access_history_for(user: Any, case: Case) -> QuerySet:
     ):
         return audit_entries_for_subject(subject=case)
     return AuditEntry.objects.none()
+
+
+# --- the web pages (cases.views) ---------------------------------------------------------------
+
+# Roles that work with case records in the browser. Partners are API only (issue 3): their
+# agreement says what their systems receive, not what a person may browse, so a partner account
+# on the case pages is treated as having no case access at all.
+WEB_CASE_ROLES = frozenset({Role.CASEWORKER, Role.SUPERVISOR, Role.FORENSIC, Role.AID_OFFICER})
+
+
+def web_user(user: Any) -> Any:
+    """The user as the case pages ask the policy about them: the same account without the
+    API-only partner role (a copy, so the request's user keeps every role for the API)."""
+    import copy
+
+    roles = roles_of(user)
+    if Role.PARTNER not in roles:
+        return user
+    page_user = copy.copy(user)
+    page_user._policy_roles = roles - {Role.PARTNER}
+    return page_user
+
+
+def case_pages_allowed(user: Any) -> bool:
+    return bool(roles_of(user) & WEB_CASE_ROLES)
+
+
+def cases_as_dicts(user: Any, cases: Iterable[Case]) -> list[dict[str, Any]]:
+    """A page of cases as this user may see each of them, audited as one view entry naming the
+    cases and the fields shown (as the API's list pages are)."""
+    from audit.services import audit_log
+
+    rows = [redact(case_record(case), case_fields_for(user, case)) for case in cases]
+    if rows:
+        audit_log(
+            action="view",
+            subject_type=Case._meta.label_lower,
+            changes={
+                "ids": [str(row["id"]) for row in rows],
+                "fields": sorted({name for row in rows for name in row}),
+            },
+            actor=user,
+        )
+    return rows
+
+
+def relatives_as_dicts(user: Any, relatives: Iterable[Any]) -> list[dict[str, Any]]:
+    """Relatives as this user may see them (relative_fields_for), audited as one view entry."""
+    from audit.services import audit_log
+
+    visible = relative_fields_for(user)
+    rows = [
+        redact(
+            {
+                field.name: getattr(relative, field.attname)
+                for field in relative._meta.concrete_fields
+            },
+            visible,
+        )
+        for relative in relatives
+    ]
+    if rows:
+        audit_log(
+            action="view",
+            subject_type="families.relative",
+            changes={
+                "ids": [str(row["id"]) for row in rows],
+                "fields": sorted({name for row in rows for name in row}),
+            },
+            actor=user,
+        )
+    return rows
+
+
+# --- exports (exports app) ---------------------------------------------------------------------
+
+
+def exports_deidentified(user: Any) -> bool:
+    """Whether what the user exports must be de-identified: aggregate tables only, small cells
+    suppressed (exports.suppression). Analysts always, whatever other roles they hold, and
+    anyone who may not read case records at all."""
+    return Role.ANALYST in roles_of(user) or not allowed(user, VIEW, "case")

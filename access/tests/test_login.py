@@ -31,7 +31,7 @@ def test_caseworker_logs_in_with_password_only_and_gets_a_new_session_key(client
     response = login_post(client, "caseworker-duhok")
 
     assert response.status_code == 302
-    assert response["Location"] == reverse("account")
+    assert response["Location"] == reverse("root")
     assert logged_in_user_id(client) == str(caseworker_duhok.pk)
     key_after = client.session.session_key
     assert key_after != key_before

@@ -19,11 +19,19 @@ RESOURCES = sorted({r for grants in policy.MATRIX.values() for r in grants} | {"
 def spec_allows(role: str, resource: str, action: str) -> bool:
     """Transcribed from issue #3, "Roles and scope"."""
     casework = {"case", "event", "relative", "handover"}
+    # issue 5: reports (national aggregates) are read by analysts, casework and forensic teams;
+    # only analysts export them (de-identified).
+    readers = {Role.CASEWORKER, Role.SUPERVISOR, Role.FORENSIC, Role.ANALYST}
+    if resource == "report" and action == "view" and role in readers:
+        return True
     forensic = {"grave_site", "exhumation", "remains", "identification", "reference_sample"}
     if role in (Role.CASEWORKER, Role.SUPERVISOR):
         if resource in casework and action in {"view", "create"}:
             return True
         if resource == "case" and action in {"change", "transition"}:
+            return True
+        # issue 5, "Exports": any filtered list can be exported (of their own offices)
+        if resource == "case" and action == "export":
             return True
         if resource == "relative" and action == "change":
             return True
@@ -49,10 +57,15 @@ def spec_allows(role: str, resource: str, action: str) -> bool:
             return action in {"view", "create", "change"} or (
                 resource == "identification" and action == "approve"
             )
+        # issue 5: the cases they may see, with the fields they may see, can be exported
+        if resource == "case" and action == "export":
+            return True
         return resource in {"case", "relative"} and action == "view"
     if role == Role.AID_OFFICER:
         if resource == "disbursement":
             return action in {"view", "create", "change"}
+        if resource == "case" and action == "export":
+            return True  # issue 5: their list of eligible cases, identity and status only
         return resource in {"aid_programme", "case"} and action == "view"
     if role == Role.ANALYST:
         return resource == "report" and action in {"view", "export"}

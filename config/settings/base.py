@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "sync",
     "pfif",
     "webhooks",
+    "exports",
 ]
 
 MIDDLEWARE = [
@@ -79,7 +80,7 @@ PASSWORD_HASHERS = [
 # Accounts (access app): one login page for the site and the admin, with the TOTP code on the
 # same form for the roles that need it.
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "account"
+LOGIN_REDIRECT_URL = "root"  # the home page of the role (cases.views.root)
 LOGOUT_REDIRECT_URL = "login"
 OTP_TOTP_ISSUER = "Missing-persons tracker"
 
@@ -202,6 +203,9 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
+    # httpx logs every webhook delivery's URL at INFO; the delivery log in the database is the
+    # record of those, so the application log keeps only its warnings.
+    "loggers": {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},
 }
 
 # django-axes: lock an account+IP out after repeated failures; the audit trail records them too.
@@ -230,3 +234,14 @@ WEBHOOKS_MAX_SUBSCRIPTIONS_PER_OWNER = env.int("WEBHOOKS_MAX_SUBSCRIPTIONS_PER_O
 # ("<PFIF_DOMAIN>/person.<case uuid>"). Other repositories treat records of this domain as clones
 # of ours, so it must stay the same for the life of the installation.
 PFIF_DOMAIN = env("PFIF_DOMAIN", default="tracker.example.org")
+
+# Exports (exports app, docs/exports.md): files are written under EXPORTS_ROOT, a private
+# directory that is never served as static or media; downloads go through the app (owner only,
+# audited). A finished export is kept EXPORTS_TTL_HOURS, then deleted by the nightly sweep; a
+# download link is valid for EXPORTS_LINK_MAX_AGE_SECONDS after the page that shows it.
+EXPORTS_ROOT = env.path("EXPORTS_ROOT", default=BASE_DIR / "var" / "exports")
+EXPORTS_TTL_HOURS = env.int("EXPORTS_TTL_HOURS", default=24)
+EXPORTS_LINK_MAX_AGE_SECONDS = env.int("EXPORTS_LINK_MAX_AGE_SECONDS", default=15 * 60)
+# A running export that has not reported progress for this long is taken over by the next
+# delivery of its task (a worker that died mid-export), or failed by the nightly sweep.
+EXPORTS_STALE_SECONDS = env.int("EXPORTS_STALE_SECONDS", default=5 * 60)

@@ -16,10 +16,6 @@ from pathlib import Path
 
 import pytest
 
-# Playwright's sync API runs an event loop in this thread; the ORM calls the tests make between
-# browser steps are still synchronous, so Django's guard against async contexts does not apply.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "e2e"
 PASSWORD = "browser-test-password-2014"
 # The flags this machine needs: no sandbox as root, and no background calls to Google's hosts,
@@ -40,8 +36,10 @@ def _chromium() -> str | None:
     return candidate if candidate and Path(candidate).exists() else None
 
 
-@pytest.fixture(scope="session")
-def browser():
+@pytest.fixture
+def browser(_sync_orm_beside_playwright):
+    """A fresh chromium per test: Playwright's event loop must not outlive the test, or every
+    later test's database access would look like it came from async code."""
     executable = _chromium()
     if executable is None:
         message = "needs Debian's chromium (apt-get install chromium) or $CHROMIUM"
@@ -81,6 +79,15 @@ class Journey:
         self.page.get_by_label(re.compile("^password", re.I)).fill(password)
         self.page.get_by_role("button", name=re.compile("log in", re.I)).click()
         self.page.wait_for_load_state()
+
+
+@pytest.fixture(autouse=True)
+def _sync_orm_beside_playwright(monkeypatch):
+    """Playwright's sync API runs an event loop in the test's thread; the ORM calls the tests
+    make between browser steps are still synchronous, so Django's guard against async contexts
+    does not apply. Set for each browser test only, never for the rest of the suite (a
+    subprocess that inherited it would fail `check --deploy`)."""
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 @pytest.fixture
