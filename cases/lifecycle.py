@@ -38,6 +38,9 @@ class EventType(models.TextChoices):
     CLOSED_DUPLICATE = "closed_duplicate", _("Closed as a duplicate")
     REOPENED = "reopened", _("Reopened")
     INFORMATION_RECEIVED = "information_received", _("Information received")
+    # Not a transition: recorded only by cases.corrections once a supervisor approves a
+    # correction of an earlier event (which itself is never edited).
+    EVENT_CORRECTED = "event_corrected", _("Event corrected")
 
 
 # The statuses in which a person's fate is still unknown to the family.

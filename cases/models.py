@@ -302,3 +302,61 @@ class CaseEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id} #{self.sequence} {self.type}"
+
+
+class EventCorrection(models.Model):
+    """A request to correct the date of an event, and a supervisor's decision on it (issue 3:
+    correcting an event is a sensitive step). The event stays as recorded; an approved
+    correction adds an "event corrected" event and moves the case's milestone."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Awaiting a supervisor")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    event = models.ForeignKey(CaseEvent, on_delete=models.PROTECT, related_name="corrections")
+    date = PartialDateField(_("corrected date"))
+    source = models.CharField(_("source"), max_length=300)
+    reason = models.TextField(_("reason"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(default=timezone.now, editable=False)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(_("decision note"), blank=True)
+    # The "event corrected" event an approval added to the timeline.
+    correcting_event = models.OneToOneField(
+        CaseEvent, on_delete=models.PROTECT, null=True, blank=True, related_name="correction_of"
+    )
+
+    class Meta:
+        ordering = ["requested_at"]
+        constraints = [
+            # One open request per event: a second would race the first to the supervisor.
+            models.UniqueConstraint(
+                fields=["event"], condition=Q(status="pending"), name="event_correction_one_pending"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="pending", decided_by__isnull=True, decided_at__isnull=True)
+                | (
+                    ~Q(status="pending")
+                    & Q(decided_by__isnull=False, decided_at__isnull=False)
+                    & ~Q(decided_by=F("requested_by"))
+                ),
+                name="event_correction_decided_by_another",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="approved") | Q(correcting_event__isnull=False),
+                name="event_correction_approved_has_event",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_id} -> {self.date} ({self.status})"

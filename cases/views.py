@@ -33,6 +33,7 @@ from rest_framework.exceptions import ValidationError as ApiValidationError
 from access import policy
 from audit.services import audit_log
 from cases.api.views import APPROVAL_EVENTS, case_register_for
+from cases.corrections import may_decide_correction, may_request_correction
 from cases.forms import (
     CaseIdentityForm,
     CaseRegisterForm,
@@ -42,7 +43,7 @@ from cases.forms import (
     add_service_errors,
 )
 from cases.lifecycle import EventType, Status, allowed_event_types
-from cases.models import Case, Office
+from cases.models import Case, EventCorrection, Office
 from cases.search import keyset_page, name_matches, possible_duplicates
 from cases.services import case_transition, case_update_identity
 from families.models import Kinship
@@ -358,6 +359,13 @@ def _case_page(
             changes={"timeline": len(events), "fields": sorted(event_fields)},
         )
         context.update(events=events, event_fields=event_fields)
+        context["may_correct"] = may_request_correction(user, case)
+        context["pending_corrections"] = [
+            (correction, may_decide_correction(user, correction, case))
+            for correction in EventCorrection.objects.filter(
+                event__case=case, status=EventCorrection.Status.PENDING
+            ).select_related("event", "requested_by")
+        ]
     if policy.allowed(user, policy.VIEW, "relative"):
         kinships = list(
             Kinship.objects.filter(

@@ -37,11 +37,23 @@ def plan(status, event, on=ON, **kwargs):
     return plan_transition(state(status, **kwargs), event, on, today=TODAY)
 
 
+# Recorded only by an approved correction (cases.corrections), never as a transition.
+NOT_TRANSITIONS = {EventType.EVENT_CORRECTED}
+
+
 def test_every_status_and_event_type_is_covered():
     # A new status or event type shows up in both lists; nothing silently falls out.
-    assert len(ALLOWED) + len(FORBIDDEN) == len(ALL_STATUSES) * len(EventType.values)
-    assert set(TRANSITIONS) == set(EventType.values)
+    transitions = len(EventType.values) - len(NOT_TRANSITIONS)
+    assert len(ALLOWED) + len(FORBIDDEN) == len(ALL_STATUSES) * transitions
+    assert set(TRANSITIONS) == set(EventType.values) - NOT_TRANSITIONS
     assert ALLOWED and FORBIDDEN
+
+
+@pytest.mark.parametrize("status", ALL_STATUSES)
+def test_a_correction_is_never_a_transition(status):
+    with pytest.raises(ValidationError) as refused:
+        plan(status, EventType.EVENT_CORRECTED)
+    assert refused.value.error_dict["type"][0].code == "unknown_type"
 
 
 @pytest.mark.parametrize(("status", "event"), ALLOWED)
