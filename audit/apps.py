@@ -24,3 +24,13 @@ class AuditConfig(AppConfig):
         post_migrate.connect(
             _reinstall_append_only_guard, sender=self, dispatch_uid="audit_append_only_guard"
         )
+
+        from celery.schedules import crontab
+
+        from config.celery import app
+
+        # Nightly, like the other sweeps: the schedule lives with the code it runs.
+        app.conf.beat_schedule.setdefault(
+            "audit-chain-verify",
+            {"task": "audit.tasks.audit_chain_verify_task", "schedule": crontab(hour=1, minute=0)},
+        )

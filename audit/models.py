@@ -123,3 +123,31 @@ class AuditEntry(models.Model):
     def __str__(self) -> str:
         # Ids only: __str__ ends up in logs and the admin.
         return f"#{self.sequence} {self.action} {self.subject_type}:{self.subject_id}"
+
+
+class ChainCheck(models.Model):
+    """The nightly verification of the chain (audit.tasks): one row per night, so that a task
+    delivered twice (acks_late after a worker died) records one result, and the trail's own
+    health has a history that auditors can read."""
+
+    checked_on = models.DateField(unique=True)
+    finished_at = models.DateTimeField()
+    entries = models.PositiveBigIntegerField()
+    intact = models.BooleanField()
+    first_broken_sequence = models.PositiveBigIntegerField(null=True, blank=True)
+    problem = models.CharField(max_length=300, blank=True)
+    last_hash = models.CharField(max_length=64)
+    seconds = models.FloatField()
+
+    class Meta:
+        ordering = ["-checked_on"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(intact=True, first_broken_sequence__isnull=True)
+                | models.Q(intact=False, first_broken_sequence__isnull=False),
+                name="chain_check_broken_names_entry",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.checked_on}: {'intact' if self.intact else 'BROKEN'}"

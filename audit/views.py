@@ -7,6 +7,7 @@ from django.shortcuts import render
 from access import policy
 
 from .forms import AuditFilterForm
+from .models import ChainCheck
 from .services import audit_log
 
 PAGE_SIZE = 50
@@ -38,5 +39,6 @@ def audit_list(request):
             "entries": page[:PAGE_SIZE],
             "older": older,
             "query": query.urlencode(),
+            "chain_check": ChainCheck.objects.order_by("-checked_on").first(),
         },
     )

@@ -86,3 +86,21 @@ class PublishedFigure(models.Model):
 
         if self.key not in METRICS:
             raise ValidationError({"key": _("Unknown figure %(key)s.") % {"key": self.key}})
+
+
+class FiguresRun(models.Model):
+    """The nightly reconciliation of the whole ledger (reports.tasks), one row per night: the
+    statuses it found, and which figures changed status since the night before, so that a
+    change in our records that breaks (or restores) a published figure is noticed."""
+
+    run_on = models.DateField(unique=True)
+    finished_at = models.DateTimeField()
+    counts = models.JSONField(default=dict)  # status -> number of figures
+    results = models.JSONField(default=list)  # [{ref, status, computed}]
+    changed = models.JSONField(default=list)  # [{ref, was, now}]
+
+    class Meta:
+        ordering = ["-run_on"]
+
+    def __str__(self) -> str:
+        return str(self.run_on)

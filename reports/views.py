@@ -19,7 +19,7 @@ from audit.services import audit_log
 
 from .charts import chart_svg
 from .forms import FiguresFilterForm, ReportParametersForm
-from .models import PublishedFigure
+from .models import FiguresRun, PublishedFigure
 from .registry import may_view_reports, report_get_for, reports_available_to
 from .selectors import (
     CONFLICT,
@@ -143,6 +143,7 @@ def figures(request: HttpRequest) -> HttpResponse:
             ],
             "counts": [(s, labels.get(s, s), n) for s, n in sorted(counts.items())],
             "unexplained": sum(n for status, n in counts.items() if status not in EXPLAINED),
+            "nightly": FiguresRun.objects.order_by("-run_on").first(),
         },
     )
 
