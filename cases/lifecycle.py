@@ -43,6 +43,13 @@ class EventType(models.TextChoices):
     EVENT_CORRECTED = "event_corrected", _("Event corrected")
 
 
+# Steps that follow from a record, not from a statement: an identification confirmed (graves),
+# withdrawn, or remains handed over (families). Only those services record them, so that a
+# case is never "identified" without the identification that says by whom and how.
+RECORD_EVENTS = frozenset(
+    {EventType.REMAINS_IDENTIFIED, EventType.IDENTIFICATION_WITHDRAWN, EventType.REMAINS_RETURNED}
+)
+
 # The statuses in which a person's fate is still unknown to the family.
 OPEN_STATUSES = frozenset({Status.MISSING, Status.CAPTIVE, Status.REPORTED_DEAD})
 

@@ -246,6 +246,21 @@ def test_an_impossible_event_is_400_naming_why(client, caseworker, make_case, ev
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("event_type", ["remains_identified", "event_corrected"])
+def test_steps_that_belong_to_a_record_are_not_bare_events(
+    client, caseworker, make_case, event_type
+):
+    # "Identified" comes with the identification that says by whom and how, and a correction
+    # with the supervisor's approval; neither can be posted on its own.
+    case = make_case()
+    response = send(client, "post", events_url(case), caseworker, {**RESCUE, "type": event_type})
+    assert response.status_code == 400
+    assert "type" in response.json()
+    case.refresh_from_db()
+    assert case.status == "missing" and case.events.count() == 1
+
+
+@pytest.mark.django_db
 def test_closing_as_a_duplicate_needs_a_supervisor(client, caseworker, supervisor, make_case):
     original, duplicate = make_case(), make_case()
     body = {

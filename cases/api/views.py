@@ -26,7 +26,7 @@ from rest_framework.views import APIView
 
 from access import policy
 from audit.services import audit_log
-from cases.lifecycle import EventType
+from cases.lifecycle import RECORD_EVENTS, EventType
 from cases.models import Case, Community, Office, Sex
 from cases.partial_dates import PartialDate
 from cases.selectors import case_timeline
@@ -366,6 +366,19 @@ class CaseEventListApi(APIView):
         data = EventInput(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
+        if values["type"] in RECORD_EVENTS:
+            raise ValidationError(
+                {
+                    "type": [
+                        _(
+                            "This step is recorded with its record: an identification is "
+                            "confirmed or withdrawn with the identification (web pages or "
+                            "/api/v1/sync/identifications/), remains are returned with a "
+                            "handover."
+                        )
+                    ]
+                }
+            )
         if values["type"] in APPROVAL_EVENTS and not policy.allowed(user, policy.APPROVE, "case"):
             audit_log(action="denied", subject=case, actor=user, changes={"type": values["type"]})
             raise PermissionDenied(_("Closing or reopening a case needs a supervisor."))
