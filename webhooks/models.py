@@ -151,3 +151,15 @@ class DeliveryAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.delivery_id} #{self.number}"
+
+
+class FanoutPending(models.Model):
+    """The outbox: a recorded event whose deliveries are not made yet. Written in the event's
+    own transaction, so an event committed while the broker is down is still sent: the sweeper
+    fans out whatever is left here (the fan-out is idempotent and removes the row)."""
+
+    event_id = models.UUIDField(primary_key=True)
+    recorded_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self) -> str:
+        return str(self.event_id)

@@ -34,7 +34,7 @@ from cases.partial_dates import PartialDate
 
 from .backoff import retry_delay
 from .destinations import destination_check
-from .models import Delivery, DeliveryAttempt, Subscription
+from .models import Delivery, DeliveryAttempt, FanoutPending, Subscription
 from .signing import (
     DELIVERY_HEADER,
     EVENT_HEADER,
@@ -63,6 +63,8 @@ DEATH_EVENT_TYPES = frozenset(
 CLOCK_ALLOWANCE = dt.timedelta(seconds=2)
 # Never stored or logged: the error of an attempt is its exception's class name or "HTTP 500".
 MAX_ERROR_LENGTH = 200
+# How long an outbox entry waits for its on_commit fan-out before the sweeper takes it.
+FANOUT_GRACE_SECONDS = 30
 
 SUBSCRIPTION_AUDITED_FIELDS = ("id", "owner", "url", "event_types", "active", "created_at")
 
@@ -208,6 +210,7 @@ def deliveries_for_event_create(*, event_id: Any) -> list[Delivery]:
 
     event = CaseEvent.objects.select_related("case").filter(pk=event_id).first()
     if event is None:  # rolled back, or never existed
+        FanoutPending.objects.filter(event_id=event_id).delete()
         return []
     wanted = [
         subscription
@@ -252,6 +255,7 @@ def deliveries_for_event_create(*, event_id: Any) -> list[Delivery]:
                 actor=owner,
             )
             created.append(delivery)
+        FanoutPending.objects.filter(event_id=event.pk).delete()
         ids = [str(delivery.pk) for delivery in created]
         transaction.on_commit(lambda: [delivery_send.delay(pk) for pk in ids])
     return created
@@ -425,7 +429,16 @@ def deliveries_due_enqueue(*, now: dt.datetime | None = None) -> int:
     from .selectors import deliveries_due_ids
     from .tasks import delivery_send
 
-    ids = deliveries_due_ids(now=now or timezone.now())
+    now = now or timezone.now()
+    # The outbox first: events whose fan-out message was lost (broker down at commit, worker
+    # died). Older than a moment, so the normal on_commit path usually gets there first; the
+    # fan-out is idempotent either way.
+    left_over = FanoutPending.objects.filter(
+        recorded_at__lt=now - dt.timedelta(seconds=FANOUT_GRACE_SECONDS)
+    ).values_list("event_id", flat=True)
+    for event_id in list(left_over[:500]):
+        deliveries_for_event_create(event_id=event_id)
+    ids = deliveries_due_ids(now=now)
     for pk in ids:
         delivery_send.delay(str(pk))
     return len(ids)

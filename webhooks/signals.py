@@ -1,7 +1,9 @@
 """A recorded case event becomes webhook deliveries, once its transaction has committed.
 
 on_commit: a transition that is refused or rolled back sends nothing, and the fan-out reads the
-committed event. `robust=True`: a failure in the fan-out is logged and never turns a recorded
+committed event. The event is also put in the outbox (FanoutPending) inside its own
+transaction: if the broker is down when the transaction commits, the sweeper fans it out later.
+`robust=True`: a failure in the fan-out is logged and never turns a recorded
 transition into an error for the caseworker who made it.
 
 Bulk inserts (the seed's `bulk_create`, `case_histories_bulk_create`) send no post_save signal
@@ -20,7 +22,11 @@ from cases.models import CaseEvent
 def case_event_recorded(sender, instance: CaseEvent, created: bool, raw: bool = False, **kwargs):
     if not created or raw:
         return
+    from .models import FanoutPending, Subscription
     from .tasks import event_fanout
 
+    if not Subscription.objects.filter(active=True).exists():
+        return  # nobody to tell; a subscription made later is not sent the past
+    FanoutPending.objects.get_or_create(event_id=instance.pk)
     event_id = str(instance.pk)
     transaction.on_commit(lambda: event_fanout.delay(event_id), robust=True)

@@ -336,3 +336,43 @@ def test_casework_subscribers_get_their_office_fields(
     case_part = json.loads(receiver.requests[0].body)["case"]
     assert case_part["captivity_notes"] == "testimony of captivity"  # casework sees notes
     assert "note" not in json.loads(receiver.requests[0].body)["event"]
+
+
+def test_an_event_committed_while_the_broker_is_down_is_sent_by_the_sweeper(
+    receiver, partner, subscribe, shared_case, django_capture_on_commit_callbacks, monkeypatch
+):
+    """The outbox: the fan-out message is lost at commit (the broker refused it), yet the event
+    is in FanoutPending, and the next sweep delivers it once."""
+    from webhooks import tasks
+    from webhooks.models import FanoutPending
+
+    subscribe(partner)
+
+    def broker_down(*args, **kwargs):
+        raise ConnectionError("broker unreachable")
+
+    monkeypatch.setattr(tasks.event_fanout, "delay", broker_down)
+    with django_capture_on_commit_callbacks(execute=True):
+        event = case_transition(
+            case=shared_case,
+            event_type=EventType.RESCUED,
+            on="2016-02-01",
+            actor=None,
+            source="office",
+        )
+    assert receiver.requests == []
+    assert FanoutPending.objects.filter(event_id=event.pk).exists()
+
+    # A sweep within the grace period leaves it to the normal path...
+    deliveries_due_enqueue()
+    assert receiver.requests == [] and FanoutPending.objects.exists()
+    # ...a later one sends it, and a further sweep sends nothing again.
+    later = timezone.now() + dt.timedelta(minutes=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        deliveries_due_enqueue(now=later)
+    assert len(receiver.requests) == 1
+    assert not FanoutPending.objects.exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        deliveries_due_enqueue(now=later)
+    assert len(receiver.requests) == 1
+    assert Delivery.objects.filter(event_id=event.pk).count() == 1
