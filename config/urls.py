@@ -12,6 +12,8 @@ from sync.import_urls import web_urlpatterns as csv_import_web_urlpatterns
 
 urlpatterns = [
     path("", case_pages.root, name="root"),
+    # The language switcher (templates/base.html) posts to set_language, which sets the cookie.
+    path("i18n/", include("django.conf.urls.i18n")),
     path("cases/", include("cases.urls")),
     # One login for the whole site: the admin's own form knows nothing of the second factor
     # that supervisors, auditors and administrators must give.
