@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from audit.admin_audited import AuditedModelAdmin
 
-from .models import AlternateName, Case, CaseEvent, Office
+from .models import AlternateName, Case, CaseEvent, EventCorrection, Office
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -87,3 +87,12 @@ class CaseEventAdmin(ReadOnlyAdmin):
     list_filter = ["type"]
     search_fields = ["case__case_number"]
     list_select_related = ["case"]
+
+
+@admin.register(EventCorrection)
+class EventCorrectionAdmin(ReadOnlyAdmin):
+    """Requests and decisions are made on the case page (cases.corrections), never here."""
+
+    list_display = ["event", "date", "status", "requested_by", "decided_by", "requested_at"]
+    list_filter = ["status"]
+    list_select_related = ["event", "requested_by", "decided_by"]

@@ -9,6 +9,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from cases.lifecycle import EventType, Status
@@ -258,21 +259,22 @@ class EventForm(forms.Form):
 
 def _identity_field(name: str) -> forms.Field:
     model_field = Case._meta.get_field(name)
+    label = capfirst(model_field.verbose_name)  # verbose names are lower case, labels are not
     if name in ("birth_date", "abducted_on"):
-        return PartialDateFormField(label=model_field.verbose_name, required=name == "abducted_on")
+        return PartialDateFormField(label=label, required=name == "abducted_on")
     if name in ("origin", "abduction_place"):
         return forms.ModelChoiceField(
-            label=model_field.verbose_name,
+            label=label,
             queryset=Place.objects.filter(kind=Place.Kind.VILLAGE).order_by("name_latn"),
             required=name == "origin",
         )
     if name == "sex":
-        return forms.ChoiceField(label=model_field.verbose_name, choices=Sex.choices)
+        return forms.ChoiceField(label=label, choices=Sex.choices)
     if name == "community":
-        return forms.ChoiceField(label=model_field.verbose_name, choices=Community.choices)
+        return forms.ChoiceField(label=label, choices=Community.choices)
     if name == "age_at_abduction":
         return forms.IntegerField(
-            label=model_field.verbose_name,
+            label=label,
             required=False,
             min_value=0,
             max_value=120,
@@ -280,11 +282,11 @@ def _identity_field(name: str) -> forms.Field:
         )
     if name in ("captivity_notes", "health_notes"):
         return forms.CharField(
-            label=model_field.verbose_name, required=False, widget=forms.Textarea(attrs={"rows": 4})
+            label=label, required=False, widget=forms.Textarea(attrs={"rows": 4})
         )
     attrs = {"dir": "rtl", "lang": "ar"} if name in _ARABIC_NAMES else {"dir": "ltr"}
     return forms.CharField(
-        label=model_field.verbose_name,
+        label=label,
         required=False,
         max_length=model_field.max_length,
         widget=forms.TextInput(attrs=attrs),

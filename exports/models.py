@@ -111,6 +111,12 @@ class ExportJob(models.Model):
         return f"export {self.id}"
 
     @property
+    def dataset_label(self) -> str:
+        from .datasets import dataset_label
+
+        return dataset_label(self.dataset)
+
+    @property
     def is_finished(self) -> bool:
         return self.status in self.FINISHED
 

@@ -350,6 +350,7 @@ def identification_detail(request: HttpRequest, pk) -> HttpResponse:
         {
             "identification": identification,
             "case": _case_summary(user, case),
+            "case_status_label": case.get_status_display(),
             "handover": handover,
             "may_confirm": may_decide
             and is_proposed

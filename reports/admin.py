@@ -4,7 +4,7 @@ from django.contrib import admin
 from audit.admin_audited import AuditedModelAdmin
 
 from .metrics import METRICS
-from .models import PublishedFigure
+from .models import FiguresRun, PublishedFigure
 
 
 class PublishedFigureForm(forms.ModelForm):
@@ -43,3 +43,19 @@ class PublishedFigureAdmin(AuditedModelAdmin):
     @admin.display(boolean=True, description="known conflict")
     def has_conflict(self, figure: PublishedFigure) -> bool:
         return bool(figure.conflict_reason)
+
+
+@admin.register(FiguresRun)
+class FiguresRunAdmin(admin.ModelAdmin):
+    """The nightly reconciliation's results: written by reports.tasks only."""
+
+    list_display = ["run_on", "finished_at", "counts"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

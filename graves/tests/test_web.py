@@ -218,9 +218,17 @@ def test_site_list_pages_by_keyset_with_a_constant_number_of_queries(
     with django_assert_max_num_queries(12):
         first = client.get("/graves/")
     body = first.content.decode()
-    assert "G-049" in body and "G-050" not in body
+    assert ">G-049</a>" in body and ">G-050</a>" not in body
     assert "60 sites" in body
     second = client.get("/graves/?after=G-049").content.decode()
-    assert "G-050" in second and "G-059" in second and "G-049" not in second
+    assert ">G-050</a>" in second and ">G-059</a>" in second and ">G-049</a>" not in second
     filtered = client.get("/graves/?q=G-00&status=suspected").content.decode()
     assert "10 sites" in filtered
+
+
+@pytest.mark.django_db
+def test_the_forensic_pages_link_to_the_map(client, web_login, person, site):
+    web_login(person("lab", Role.FORENSIC))
+    page = client.get("/graves/").content.decode()
+    assert 'href="/reports/grave_site_map/"' in page
+    assert client.get("/reports/grave_site_map/").status_code == 200

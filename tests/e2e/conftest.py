@@ -54,6 +54,12 @@ def browser(_sync_orm_beside_playwright):
         )
         yield browser
         browser.close()
+        # The ORM calls the test made while Playwright ran live in a connection of their own
+        # context (Django keeps connections per context); close it here, in that context, or it
+        # outlives the test and PostgreSQL cannot drop the test database at the end.
+        from django.db import connections
+
+        connections.close_all()
 
 
 class Journey:
@@ -62,6 +68,8 @@ class Journey:
     def __init__(self, page, name: str, base_url: str) -> None:
         self.page, self.base_url, self._step = page, base_url, 0
         self.folder = ARTIFACTS / re.sub(r"[^\w.-]+", "_", name)
+        # Only this run's screenshots: none left over from an earlier run's other steps.
+        shutil.rmtree(self.folder, ignore_errors=True)
         self.folder.mkdir(parents=True, exist_ok=True)
 
     def goto(self, path: str) -> None:
@@ -73,12 +81,52 @@ class Journey:
         self.page.screenshot(path=str(target), full_page=True)
         return target
 
-    def login(self, username: str, password: str = PASSWORD) -> None:
+    def login(self, username: str, password: str = PASSWORD, *, code: str = "") -> None:
         self.goto("/accounts/login/")
         self.page.get_by_label(re.compile("username", re.I)).fill(username)
         self.page.get_by_label(re.compile("^password", re.I)).fill(password)
+        if code:
+            self.page.get_by_label(re.compile("code", re.I)).fill(code)
         self.page.get_by_role("button", name=re.compile("log in", re.I)).click()
         self.page.wait_for_load_state()
+
+    def login_with_code(self, user, password: str = PASSWORD) -> None:
+        """Log in with the TOTP code that supervisors, auditors and administrators must give,
+        computed as an authenticator app would from a device enrolled for the user (as the
+        root conftest's `web_login` does)."""
+        from django_otp.oath import totp
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        from access.second_factor import totp_device_enrol
+
+        device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+        device = device or totp_device_enrol(user=user)
+        code = totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits)
+        self.login(user.get_username(), password, code=f"{code:0{device.digits}d}")
+
+    def logout(self) -> None:
+        """Forget the session (the log-out button itself is tested in test_login), so that the
+        next person can log in on the same page."""
+        self.page.context.clear_cookies()
+
+    def use_language(self, code: str) -> None:
+        """Read the site in `code` from the next page on: with the language switcher of the
+        page (templates/base.html: a button per language, named in its own script), or, on a
+        page without one, through the cookie it sets."""
+        from django.conf import settings
+
+        button = self.page.get_by_role("button", name=dict(settings.LANGUAGES)[code], exact=True)
+        if button.count():
+            with self.page.expect_navigation():
+                button.click()
+            return
+        host = self.base_url.split("//", 1)[1].split(":")[0]
+        self.page.context.add_cookies(
+            [{"name": settings.LANGUAGE_COOKIE_NAME, "value": code, "domain": host, "path": "/"}]
+        )
+
+    def has_no_horizontal_scroll(self) -> bool:
+        return self.page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
 @pytest.fixture(autouse=True)
