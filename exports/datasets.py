@@ -31,6 +31,7 @@ from django.utils.translation import gettext_lazy
 from access import policy
 from cases.lifecycle import Status
 from cases.models import Case, Community, Office, Sex
+from config.routers import replica_alias
 from reports.tables import Column, Table
 
 from . import suppression
@@ -80,6 +81,14 @@ def datasets_for(user: Any) -> list[Dataset]:
         if dataset.available_to(user)
         and not (dataset.case_level and policy.exports_deidentified(user))
     ]
+
+
+def dataset_label(key: str) -> str:
+    """What to call a dataset on a page: its label, or the report's title; the key otherwise."""
+    for dataset in (*DATASETS.values(), *_report_datasets()):
+        if dataset.key == key:
+            return str(dataset.label)
+    return key
 
 
 def dataset_get_for(user: Any, key: str) -> Dataset | None:
@@ -183,9 +192,13 @@ def _case_label(name: str) -> str:
 
 def _cases_prepare(user: Any, params: dict[str, Any]) -> Prepared:
     resource = _case_resource()
-    queryset = resource.filterset(
-        data=_as_querydict(params), queryset=policy.cases_visible_to(user)
-    ).qs.order_by("case_number")
+    # Read from the replica when one is configured (config.routers): bound here, since the rows
+    # are read lazily, long after this function returns.
+    queryset = (
+        resource.filterset(data=_as_querydict(params), queryset=policy.cases_visible_to(user))
+        .qs.order_by("case_number")
+        .using(replica_alias())
+    )
     names = case_export_fields(user)
     stored = [name for name in names if name != "birth_year"]
     if "birth_year" in names:
@@ -366,7 +379,11 @@ def _crosstab_prepare(user: Any, params: dict[str, Any]) -> Prepared:
     row_dim = DIMENSIONS[params["rows"]]
     col_dim = DIMENSIONS[params["columns"]] if params["columns"] else None
     # As reports/metrics.py counts: abducted by the day, duplicates never count.
-    counted = Case.objects.exclude(status=Status.CLOSED_DUPLICATE).filter(abducted_by__lte=as_of)
+    counted = (
+        Case.objects.using(replica_alias())  # the replica when configured (config.routers)
+        .exclude(status=Status.CLOSED_DUPLICATE)
+        .filter(abducted_by__lte=as_of)
+    )
     if not _crosstab_national(user):
         counted = counted.filter(pk__in=policy.cases_visible_to(user).values("pk"))
     grouped = (

@@ -16,6 +16,7 @@ For callers (the exports app, say):
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from access import policy
+from config.routers import reading_from_replica
 
 from . import queries
 from .tables import Table
@@ -128,7 +130,19 @@ class Report:
 
 
 def _report(key, title, description, section, compute, **options) -> Report:
-    return Report(key, title, description, section, compute, **options)
+    return Report(key, title, description, section, _from_replica(compute), **options)
+
+
+def _from_replica(compute: Callable[..., Table]) -> Callable[..., Table]:
+    """Reports only read: computed on the read replica when one is configured (config.routers;
+    accounts and the audit trail stay on the primary)."""
+
+    @functools.wraps(compute)
+    def compute_from_replica(*args: Any, **kwargs: Any) -> Table:
+        with reading_from_replica():
+            return compute(*args, **kwargs)
+
+    return compute_from_replica
 
 
 PEOPLE, TIME, GRAVES, FAMILIES, AID = (

@@ -7,6 +7,7 @@ fresh checkout runs with no services at all. Production overrides live in produc
 
 from pathlib import Path
 
+import django.conf.locale
 import environ
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -161,6 +162,15 @@ DATABASES = {
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=0))
+# A read replica (docs/deployment.md): reports and exports read from it, everything else from
+# the primary (config.routers). Unset: one database for everything.
+DATABASE_READ_REPLICA = None
+if env("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = env.db("DATABASE_REPLICA_URL")
+    DATABASES["replica"]["ATOMIC_REQUESTS"] = False
+    DATABASES["replica"].setdefault("CONN_MAX_AGE", DATABASES["default"]["CONN_MAX_AGE"])
+    DATABASE_READ_REPLICA = "replica"
+DATABASE_ROUTERS = ["config.routers.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -174,8 +184,45 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", "English"), ("ar", "العربية"), ("ckb", "کوردی")]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# Each language named in its own script, as the language switcher shows it (LANG_INFO's
+# name_local; tests/test_i18n.py keeps the two equal). Catalogues and the glossary: locale/,
+# docs/translations.md.
+LANGUAGES = [
+    ("en", "English"),
+    ("ar", "العربيّة"),
+    ("ckb", "کوردی"),
+    ("kmr", "Kurmancî"),
+]
+# Northern Kurdish (Kurmanji, Latin script) is the language of most Yazidis, but Django knows
+# only Central Kurdish (ckb): without an entry in LANG_INFO, get_language_info("kmr") fails and
+# the {% get_language_info %} tag breaks. Our strings are in locale/kmr; Django's own, which it
+# does not translate to kmr, in config/formats/django_strings. Updated in place because
+# django.utils.translation reads the dict at each call.
+EXTRA_LANG_INFO = {
+    "kmr": {
+        "bidi": False,
+        "code": "kmr",
+        "name": "Northern Kurdish (Kurmanji)",
+        "name_local": "Kurmancî",
+    },
+}
+django.conf.locale.LANG_INFO.update(EXTRA_LANG_INFO)
+LOCALE_PATHS = [
+    BASE_DIR / "locale",
+    # Django's own strings (month names, form errors, the login form) in kmr, which Django lacks.
+    BASE_DIR / "config" / "formats" / "django_strings",
+]
+# Date and number formats Django lacks or gets wrong for us (config/formats/<lang>/formats.py):
+# kmr has none in Django; ar gets the separators Iraq uses with Latin digits; ar and ckb group
+# thousands where a page asks for it (the reports).
+FORMAT_MODULE_PATH = ["config.formats"]
+# No thousand separator: years, case numbers, ids and form values are numbers too, and "2,014"
+# in a year or a value="" attribute breaks reading them. Large counts group where shown.
+USE_THOUSAND_SEPARATOR = False
+# The language chosen with the switcher is kept for a year (Django's default cookie ends with the
+# browser session): a shared office computer opens in the language last used, logout included.
+LANGUAGE_COOKIE_AGE = 365 * 24 * 60 * 60
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 TIME_ZONE = "Asia/Baghdad"
 USE_I18N = True
 USE_TZ = True

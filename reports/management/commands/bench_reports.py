@@ -1,7 +1,8 @@
 """`manage.py bench_reports`: time every report (and the figures reconciliation) on the data
 in the database, median of N runs, and flag those over the budget (200 ms on the seed data).
 
-A benchmark, not a test: run it on the seed (`seed`) or a large seed (`seed --scale 100`)."""
+A benchmark, not a test: run it on the seed (`seed`) or a large one (`seed --scale 1000000`:
+that many cases, loaded with COPY)."""
 
 import statistics
 import time

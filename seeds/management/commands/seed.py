@@ -1,6 +1,10 @@
 """`manage.py seed`: the gazetteer, offices, aid programmes, the published-figures ledger and the
 synthetic population. Idempotent: reference data and the ledger are upserted; the population is
-written once (`--reset` replaces it, `--scale N` writes N independent copies)."""
+written once (`--reset` replaces it, `--copies N` writes N independent copies).
+
+`--scale N` is the load-test path (seeds.scale): N more synthetic cases with their timelines,
+families, graves and feed entries written with COPY, added on top of those already loaded (and
+said so), instead of the figure-matching population; it prints the rate in cases/s."""
 
 import os
 import time
@@ -28,10 +32,25 @@ class Command(BaseCommand):
             help="Delete the synthetic records (only those) and load them again.",
         )
         parser.add_argument(
-            "--scale",
+            "--copies",
             type=int,
             default=1,
-            help="Write N copies of the population (load tests); default 1.",
+            help="Write N copies of the figure-matching population; default 1.",
+        )
+        parser.add_argument(
+            "--scale",
+            type=int,
+            default=None,
+            metavar="N",
+            help="Load tests: add N synthetic cases with their related records (COPY), "
+            "instead of the figure-matching population.",
+        )
+        parser.add_argument(
+            "--audit-per-case",
+            type=int,
+            default=0,
+            metavar="K",
+            help="With --scale: also append K audit entries (views) per case to the chain.",
         )
         parser.add_argument("--no-progress", action="store_true", help="No progress bar.")
         parser.add_argument(
@@ -40,9 +59,23 @@ class Command(BaseCommand):
             help="Give the demo personas the README's password (development settings only).",
         )
 
-    def handle(self, *args, reset=False, scale=1, no_progress=False, demo_login=False, **options):
-        if scale < 1:
+    def handle(
+        self,
+        *args,
+        reset=False,
+        copies=1,
+        scale=None,
+        audit_per_case=0,
+        no_progress=False,
+        demo_login=False,
+        **options,
+    ):
+        if copies < 1:
+            raise CommandError("--copies must be 1 or more")
+        if scale is not None and scale < 1:
             raise CommandError("--scale must be 1 or more")
+        if audit_per_case < 0 or (audit_per_case and scale is None):
+            raise CommandError("--audit-per-case is a number of entries, and goes with --scale")
         started = time.monotonic()
         loader.load_gazetteer()
         loader.load_offices()
@@ -53,21 +86,24 @@ class Command(BaseCommand):
         if reset:
             loader.delete_synthetic()
             self.stdout.write("Removed the synthetic records.")
-        elif Case.objects.filter(is_synthetic=True).exists():
+        if scale is not None:
+            self._scale(scale, audit_per_case, no_progress)
+            return
+        if not reset and Case.objects.filter(is_synthetic=True).exists():
             self.stdout.write(
                 "Synthetic records already loaded; nothing more to do "
                 "(use --reset to load them again)."
             )
             return
         bar = tqdm(
-            total=scale * STEPS_PER_COPY,
+            total=copies * STEPS_PER_COPY,
             desc="Seeding",
             unit="step",
             disable=True if no_progress else None,
             leave=False,
         )
         with bar:
-            for copy in range(scale):
+            for copy in range(copies):
                 population = loader.generate_population(copy)
                 bar.update(1)
                 loader.write_population(population, bar.update)
@@ -75,6 +111,31 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"Seeded {count:,} synthetic cases in {time.monotonic() - started:.1f}s."
+            )
+        )
+
+    def _scale(self, count: int, audit_per_case: int, no_progress: bool) -> None:
+        from seeds.scale import ScaleLoader, scale_cases_loaded
+
+        already = scale_cases_loaded()
+        if already:
+            self.stdout.write(f"Adding {count:,} scale cases on top of the {already:,} loaded.")
+        loader = ScaleLoader(audit_per_case=audit_per_case)
+        bar = tqdm(
+            total=count,
+            desc="Scale load",
+            unit="case",
+            disable=True if no_progress else None,
+            leave=False,
+        )
+        with bar:
+            result = loader.load(count, bar.update)
+        rows = ", ".join(f"{label} {number:,}" for label, number in result.rows.items())
+        self.stdout.write(f"Rows: {rows}.")
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Loaded {result.cases:,} scale cases in {result.seconds:.1f}s: "
+                f"{result.cases_per_second:,.0f} cases/s."
             )
         )
 
