@@ -151,3 +151,22 @@ class ChainCheck(models.Model):
 
     def __str__(self) -> str:
         return f"{self.checked_on}: {'intact' if self.intact else 'BROKEN'}"
+
+
+class AuditMention(models.Model):
+    """Which records an entry about many records names (a list page, a report's worklist: the
+    ids in its `changes["ids"]`), one row each, so that a case's access history finds the list
+    views that showed it without scanning the trail. Derived from the entries (which the hash
+    chain protects) and rebuildable from them; not evidence in itself."""
+
+    entry = models.ForeignKey(
+        AuditEntry, on_delete=models.DO_NOTHING, db_constraint=False, related_name="mentions"
+    )
+    subject_type = models.CharField(max_length=64)
+    subject_id = models.CharField(max_length=64)
+
+    class Meta:
+        indexes = [models.Index(fields=["subject_type", "subject_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.subject_type} {self.subject_id} in #{self.entry_id}"

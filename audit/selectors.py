@@ -7,16 +7,19 @@ import datetime as dt
 from typing import Any
 
 from django.db import models
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
-from .models import AuditEntry
+from .models import AuditEntry, AuditMention
 from .services import subject_label
 
 
 def audit_entries_for_subject(*, subject: models.Model) -> QuerySet[AuditEntry]:
-    """Everything recorded about one record: who created, changed, moved and viewed it."""
+    """Everything recorded about one record: who created, changed, moved and viewed it,
+    including the list pages and worklists that showed it among others (AuditMention)."""
+    label, pk = subject_label(subject), str(subject.pk)
+    mentioned = AuditMention.objects.filter(subject_type=label, subject_id=pk).values("entry_id")
     return AuditEntry.objects.filter(
-        subject_type=subject_label(subject), subject_id=str(subject.pk)
+        Q(subject_type=label, subject_id=pk) | Q(pk__in=mentioned)
     ).order_by("sequence")
 
 

@@ -31,7 +31,7 @@ from access.policy import SENSITIVE_FIELDS
 
 from .chain import GENESIS_HASH, entry_hash
 from .context import current
-from .models import AuditEntry
+from .models import AuditEntry, AuditMention
 
 Action = AuditEntry.Action
 
@@ -253,7 +253,19 @@ def audit_log(
         }
         entry = AuditEntry(**fields, hash=entry_hash(**fields))
         entry.save(using=using, force_insert=True)
+        _mentions_add(entry, using)
     return entry
+
+
+def _mentions_add(entry: AuditEntry, using: str) -> None:
+    """Index the records an entry about many names (changes["ids"]) for their histories."""
+    ids = entry.changes.get("ids") if isinstance(entry.changes, dict) else None
+    if not ids or not entry.subject_type or not isinstance(ids, list):
+        return
+    AuditMention.objects.using(using).bulk_create(
+        AuditMention(entry=entry, subject_type=entry.subject_type, subject_id=str(pk)[:64])
+        for pk in dict.fromkeys(ids)
+    )
 
 
 def audited_update(

@@ -120,3 +120,26 @@ def test_issuing_and_revoking_a_token_is_audited_without_the_token(people):
     assert raw not in str(issued.changes)
     token_revoke(token=token)
     assert AuditEntry.objects.filter(action="token_revoked", subject_id=str(token.pk)).exists()
+
+
+def test_the_access_history_includes_the_list_pages_that_showed_the_case(
+    client, people, activity, make_case
+):
+    """A list page shows many cases at once: it is one entry, yet each case's history has it,
+    and the history of a case the page did not show does not."""
+    duhok_case, _ = activity
+    listed = client.get(reverse("api-case-list"), **bearer(people["caseworker-duhok"]))
+    assert listed.status_code == 200
+    listing = AuditEntry.objects.filter(
+        action="view", actor_username="caseworker-duhok", subject_id=""
+    ).latest("sequence")
+    assert str(duhok_case.pk) in listing.changes["ids"]
+
+    def history(case):
+        url = reverse("api-case-access-history", args=[case.pk])
+        results = client.get(url, **bearer(people["supervisor-duhok"])).json()["results"]
+        return {entry["sequence"] for entry in results}
+
+    assert listing.sequence in history(duhok_case)
+    registered_later = make_case(case_number="LIST-LATER")
+    assert listing.sequence not in history(registered_later)
