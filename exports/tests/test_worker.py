@@ -17,20 +17,12 @@ from celery.contrib.testing.worker import start_worker
 from celery.signals import task_postrun
 from django.db import connections
 
-from config.celery import app
+from config.celery import app, broker_connections_reset
 from exports import services
 from exports.models import ExportJob
 from exports.tasks import export_run
 
 BROKER = "redis://127.0.0.1:6379/13"
-
-
-def _reset_connections() -> None:
-    """Forget broker connections pooled under the previous settings."""
-    if app._pool is not None:
-        app._pool.force_close_all()
-        app._pool = None
-    app.amqp._producer_pool = None
 
 
 class Finished:
@@ -68,7 +60,7 @@ def redis_worker():
     client.flushdb()
     saved = {key: app.conf[key] for key in ("broker_url", "task_always_eager", "result_backend")}
     app.conf.update(broker_url=BROKER, task_always_eager=False, result_backend=None)
-    _reset_connections()
+    broker_connections_reset()
     finished = Finished()
     task_postrun.connect(finished, weak=False)
     try:
@@ -77,7 +69,7 @@ def redis_worker():
     finally:
         task_postrun.disconnect(finished)
         app.conf.update(saved)
-        _reset_connections()
+        broker_connections_reset()
         client.flushdb()
 
 

@@ -21,7 +21,7 @@ from django.db import connections
 
 from cases.lifecycle import EventType
 from cases.services import case_transition
-from config.celery import app
+from config.celery import app, broker_connections_reset
 from webhooks.models import Delivery
 from webhooks.signing import signature_verify
 
@@ -45,7 +45,7 @@ def redis_worker():
     client.flushdb()
     saved = {key: app.conf[key] for key in ("broker_url", "task_always_eager", "result_backend")}
     app.conf.update(broker_url=BROKER, task_always_eager=False, result_backend=None)
-    _reset_connections()
+    broker_connections_reset()
     task_postrun.connect(_close_connections, weak=False)
     try:
         with start_worker(app, perform_ping_check=False, shutdown_timeout=20):
@@ -53,16 +53,8 @@ def redis_worker():
     finally:
         task_postrun.disconnect(_close_connections)
         app.conf.update(saved)
-        _reset_connections()
+        broker_connections_reset()
         client.flushdb()
-
-
-def _reset_connections() -> None:
-    """Forget broker connections pooled under the previous settings."""
-    if app._pool is not None:
-        app._pool.force_close_all()
-        app._pool = None
-    app.amqp._producer_pool = None
 
 
 def _wait_for(predicate, seconds: float = 30.0):
