@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1:8000
 
-.PHONY: run test install migrate seed figures lint clean
+.PHONY: run test install migrate seed figures lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required") if sys.version_info < (3, 11) else None'
@@ -33,6 +33,13 @@ test: install
 
 figures: seed
 	$(PY) manage.py figures
+
+# The benchmark of issue 7 (docs/performance.md): PostgreSQL only, e.g.
+#   make bench DATABASE_URL=postgres://postgres@127.0.0.1:5432/tracker_bench BENCH_ARGS=--quick
+# wrk is used when installed (apt-get install wrk), httpx with threads otherwise.
+bench: install
+	$(PY) -m pip install --quiet -e '.[dev,bench]'
+	$(PY) manage.py bench $(BENCH_ARGS)
 
 lint: install
 	$(PY) -m ruff check .
