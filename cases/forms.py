@@ -13,31 +13,13 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from cases.lifecycle import EventType, Status
-from cases.models import Case, Community, Office, Sex
+from cases.models import EDITABLE_FIELDS, Case, Community, Office, Sex
 from cases.partial_dates import PartialDate
 from families.models import Kinship, Relative
 from gazetteer.models import Place
 
-# Identity fields a caseworker may edit, as the API's (cases.api.views.EDITABLE_FIELDS).
-IDENTITY_FIELDS = (
-    "given_name_ar",
-    "father_name_ar",
-    "grandfather_name_ar",
-    "family_name_ar",
-    "given_name_latn",
-    "father_name_latn",
-    "grandfather_name_latn",
-    "family_name_latn",
-    "sex",
-    "birth_date",
-    "age_at_abduction",
-    "community",
-    "origin",
-    "abduction_place",
-    "abducted_on",
-    "captivity_notes",
-    "health_notes",
-)
+# Identity fields a caseworker may edit: the same as over the API.
+IDENTITY_FIELDS = EDITABLE_FIELDS
 _ARABIC_NAMES = ("given_name_ar", "father_name_ar", "grandfather_name_ar", "family_name_ar")
 
 PARTIAL_DATE_HELP = _("A year (2014), a month (2014-08) or a day (2014-08-03).")

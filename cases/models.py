@@ -31,6 +31,28 @@ class Community(models.TextChoices):
 ADULT_AGE = 18  # women/men are adults when abducted; girls/boys were under 18
 
 
+# Identity fields a caseworker may edit; everything else moves only with a lifecycle event.
+EDITABLE_FIELDS = (
+    "given_name_ar",
+    "father_name_ar",
+    "grandfather_name_ar",
+    "family_name_ar",
+    "given_name_latn",
+    "father_name_latn",
+    "grandfather_name_latn",
+    "family_name_latn",
+    "sex",
+    "birth_date",
+    "age_at_abduction",
+    "community",
+    "origin",
+    "abduction_place",
+    "abducted_on",
+    "captivity_notes",
+    "health_notes",
+)
+
+
 class Office(models.Model):
     """A registering office. Users are scoped to offices (access control builds on this)."""
 

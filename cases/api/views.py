@@ -27,7 +27,7 @@ from rest_framework.views import APIView
 from access import policy
 from audit.services import audit_log
 from cases.lifecycle import RECORD_EVENTS, EventType
-from cases.models import Case, Community, Office, Sex
+from cases.models import EDITABLE_FIELDS, Case, Community, Office, Sex
 from cases.partial_dates import PartialDate
 from cases.selectors import case_timeline
 from cases.services import case_register, case_transition, case_update_identity
@@ -45,26 +45,6 @@ from sync.serializers import StrictSerializer
 
 CASES = RESOURCES["cases"]
 
-# Identity fields a caseworker may edit; everything else moves only with a lifecycle event.
-EDITABLE_FIELDS = (
-    "given_name_ar",
-    "father_name_ar",
-    "grandfather_name_ar",
-    "family_name_ar",
-    "given_name_latn",
-    "father_name_latn",
-    "grandfather_name_latn",
-    "family_name_latn",
-    "sex",
-    "birth_date",
-    "age_at_abduction",
-    "community",
-    "origin",
-    "abduction_place",
-    "abducted_on",
-    "captivity_notes",
-    "health_notes",
-)
 # Steps a supervisor signs off (issue 3): closing a case as a duplicate (merging it into its
 # original) and undoing that.
 APPROVAL_EVENTS = frozenset({EventType.CLOSED_DUPLICATE, EventType.REOPENED})
