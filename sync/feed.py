@@ -91,8 +91,20 @@ def feed_flush_pending(using: str) -> None:
 
 
 def _late_flush(using: str) -> None:
-    if _pending_for(using):
-        logger.warning("change feed: changes committed without an audit entry, numbered late")
+    pending = _pending_for(using)
+    if pending:
+        from .resources import RESOURCES
+
+        # Personal records are written only by audited services, so a late one is a service
+        # that forgot its audit entry: worth a warning. Reference data (places, offices,
+        # programmes loaded by the seed or the admin) is not audited and is expected here.
+        personal = any(
+            getattr(RESOURCES.get(resource), "personal", True) for resource, _id in pending
+        )
+        logger.log(
+            logging.WARNING if personal else logging.DEBUG,
+            "change feed: changes committed without an audit entry, numbered late",
+        )
         with transaction.atomic(using=using):
             feed_flush_pending(using)
 
