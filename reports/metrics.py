@@ -16,10 +16,13 @@ Conventions (also in docs/figures.md):
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from django.db.models import Count, Max, Q
+from django.contrib.postgres.fields import ArrayField
+from django.db import connections
+from django.db.models import Case as CaseWhen
+from django.db.models import Count, DateField, F, Func, IntegerField, Max, Q, Value, When
 from django.utils.translation import gettext_lazy as _
 
 from aid.models import Disbursement
@@ -82,9 +85,112 @@ def case_conditions(day: dt.date) -> dict[str, Q]:
     }
 
 
+# The milestones the people figures compare with the day, and the name of each in the histogram.
+_MILESTONES = {
+    "abducted": "abducted_by",
+    "rescued": "rescued_on",
+    "returned": "remains_returned_on",
+    "identified": "remains_identified_on",
+    "dead": "reported_dead_on",
+}
+
+
+def _days_before(field: str, days: tuple[dt.date, ...], vendor: str):
+    """How many of `days` (sorted, distinct) fall before the field's date, and len(days) when it
+    is empty: the milestone had happened by days[j] exactly when this is <= j. So every
+    condition of `case_conditions` on any of the days is a comparison of this number with j."""
+    if vendor == "postgresql":
+        # width_bucket counts the thresholds on or before the date (a binary search per row);
+        # a threshold the day after each day counts the days before the date.
+        thresholds = [day + dt.timedelta(days=1) for day in days]
+        return Func(
+            Func(
+                F(field),
+                Value(thresholds, output_field=ArrayField(DateField())),
+                function="width_bucket",
+            ),
+            Value(len(days)),
+            function="COALESCE",
+            output_field=IntegerField(),
+        )
+    return CaseWhen(
+        *[When(**{f"{field}__lte": day}, then=Value(i)) for i, day in enumerate(days)],
+        default=Value(len(days)),
+        output_field=IntegerField(),
+    )
+
+
+def _people_counted(row: dict, j: int) -> dict[str, bool]:
+    """Which people figures a histogram row counts on the j-th day: `case_conditions`, in
+    Python, on the row's milestone positions (a test checks the two agree)."""
+    rescued, returned = row["rescued"] <= j, row["returned"] <= j
+    missing = not rescued and not returned
+    female, male = row["sex"] == "female", row["sex"] == "male"
+    adult, minor = row["adult"] == 1, row["adult"] == 0
+    return {
+        "kidnapped_total": True,
+        "kidnapped_female": female,
+        "kidnapped_male": male,
+        "rescued_total": rescued,
+        "rescued_female": rescued and female,
+        "rescued_male": rescued and male,
+        "rescued_women": rescued and female and adult,
+        "rescued_men": rescued and male and adult,
+        "rescued_girls": rescued and female and minor,
+        "rescued_boys": rescued and male and minor,
+        "remains_returned": returned,
+        "remains_returned_female": returned and female,
+        "remains_returned_male": returned and male,
+        "cases_identified": row["identified"] <= j,
+        "still_missing": missing,
+        "still_missing_female": missing and female,
+        "still_missing_male": missing and male,
+        "reported_dead": row["dead"] <= j and missing,
+    }
+
+
+def people_counts(days: Iterable[dt.date]) -> dict[dt.date, dict[str, int]]:
+    """Every people figure on each of `days`, from one grouped query: the counted cases grouped
+    by where each milestone falls among the days (and by sex and adult/minor), a histogram of a
+    few thousand rows whatever the number of cases, then summed per day here. Each figure is
+    exactly `counted_cases(day).aggregate(Count(filter=case_conditions(day)[key]))`."""
+    ordered = tuple(sorted(set(days)))
+    if not ordered:
+        return {}
+    cases = Case.objects.exclude(status=Status.CLOSED_DUPLICATE).filter(
+        abducted_by__lte=ordered[-1]
+    )
+    vendor = connections[cases.db].vendor
+    positions = {name: _days_before(field, ordered, vendor) for name, field in _MILESTONES.items()}
+    adult = CaseWhen(
+        When(age_at_abduction__gte=ADULT_AGE, then=Value(1)),
+        When(age_at_abduction__lt=ADULT_AGE, then=Value(0)),
+        default=None,
+        output_field=IntegerField(),
+    )
+    histogram = list(
+        cases.annotate(**positions, adult=adult)
+        .values(*positions, "sex", "adult")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    counts = {}
+    for j, day in enumerate(ordered):
+        totals = dict.fromkeys(case_conditions(day), 0)
+        for row in histogram:
+            if row["abducted"] > j:  # not yet kidnapped on this day
+                continue
+            for key, counted in _people_counted(row, j).items():
+                if counted:
+                    totals[key] += row["n"]
+        counts[day] = totals
+    return counts
+
+
 class FigureComputer:
     """Computes metrics, grouping the counts that share a query and remembering them per day,
-    so that reconciling the whole ledger costs a handful of aggregate queries per date."""
+    so that reconciling the whole ledger costs a handful of aggregate queries per date (and one
+    query for the people figures of every date, once `prefetch_people` has been told them)."""
 
     def __init__(self) -> None:
         self._cache: dict[tuple[str, dt.date, dt.date | None], dict[str, int | None]] = {}
@@ -102,16 +208,14 @@ class FigureComputer:
         return metric.compute(self, day, start)
 
     # -- people ------------------------------------------------------------------------------
-    def cases(self, day: dt.date) -> dict[str, int]:
-        return self._memo("cases", day, None, self._case_counts)
+    def prefetch_people(self, days: Iterable[dt.date]) -> None:
+        """Count the people figures of all these days in one query (the ledger's dates)."""
+        missing = {day for day in days if ("cases", day, None) not in self._cache}
+        for day, counts in people_counts(missing).items():
+            self._cache[("cases", day, None)] = counts
 
-    @staticmethod
-    def _case_counts(day: dt.date, _start: dt.date | None) -> dict[str, int]:
-        conditions = case_conditions(day)
-        # An empty Q (every case) means no FILTER clause at all.
-        return counted_cases(day).aggregate(
-            **{key: Count("pk", filter=q or None) for key, q in conditions.items()}
-        )
+    def cases(self, day: dt.date) -> dict[str, int]:
+        return self._memo("cases", day, None, lambda d, _s: people_counts([d])[d])
 
     # -- graves and remains --------------------------------------------------------------------
     def graves(self, day: dt.date) -> dict[str, int]:
@@ -250,6 +354,11 @@ _PEOPLE: list[tuple[str, str, str]] = [
         _("Still-missing cases whose death was reported."),
     ),
 ]
+
+# The metrics computed from `FigureComputer.cases` (the people figures and one difference).
+PEOPLE_METRIC_KEYS = frozenset(
+    [key for key, _label, _definition in _PEOPLE] + ["kidnapped_not_rescued"]
+)
 
 METRICS: dict[str, Metric] = {
     key: Metric(key, label, definition, "people", _case(key)) for key, label, definition in _PEOPLE

@@ -31,18 +31,24 @@ WORKLIST_BELOW = 2
 USABLE = [status for status in ReferenceSample.Status.values if status not in NOT_USABLE]
 
 
+def _sampled_relatives(as_of: dt.date):
+    """The relatives with a sample collected by the day and still usable."""
+    return ReferenceSample.objects.filter(collected_on__lte=as_of, status__in=USABLE).values(
+        "relative"
+    )
+
+
 def _sampled_per_case(cases, as_of: dt.date):
     """(case, sex, n): the number of distinct sampled relatives of each of `cases` that has
-    any, grouped in the database. Grouping the kinships (rather than a subquery per case) keeps
-    the plan good whatever the planner's statistics say."""
+    any, grouped in the database. Each kinship joins once (a relative is a sampled one or not,
+    however many samples they gave: a semi-join, not a join to the samples), and a relative is
+    recorded once per case (`kinship_once`), so counting the kinships counts the relatives
+    without a DISTINCT, which would make PostgreSQL sort the kinships of every case."""
     return (
-        Kinship.objects.filter(
-            case__in=cases.values("pk"),
-            relative__samples__collected_on__lte=as_of,
-            relative__samples__status__in=USABLE,
-        )
-        .values("case")
-        .annotate(n=Count("relative", distinct=True), sex=F("case__sex"))
+        cases.filter(kinships__relative__in=_sampled_relatives(as_of))
+        .values("sex", case=F("pk"))
+        .annotate(n=Count("kinships"))
+        .order_by()
     )
 
 
