@@ -4,10 +4,10 @@ and the conventions of reports/metrics.py (as of a day, duplicates never count).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from django.db.models import Case as SqlCase
-from django.db.models import F, Q, UUIDField, Value, When
+from django.db.models import Count, F, Q, UUIDField, Value, When
 from django.db.models.functions import TruncMonth, TruncYear
 from django.utils.translation import get_language
 
@@ -42,6 +42,26 @@ def periods_between(first: dt.date, last: dt.date, grouping: str) -> list[dt.dat
 def as_date(value) -> dt.date:
     """Trunc* gives a datetime on some backends and a date on others."""
     return value.date() if isinstance(value, dt.datetime) else value
+
+
+def counts_by_period(queryset, field: str, grouping: str, measure=None) -> dict[dt.date, int]:
+    """{first day of the period: count} of `queryset` by the month or year of `field`, grouped
+    by the database; `measure` defaults to counting the rows."""
+    return {
+        as_date(row["period"]): row["n"]
+        for row in queryset.annotate(period=period_of(field, grouping))
+        .values("period")
+        .annotate(n=measure if measure is not None else Count("pk"))
+        .order_by("period")
+    }
+
+
+def series_rows(series: Sequence[dict[dt.date, int]], grouping: str) -> list[tuple]:
+    """One row per period from the first to the last of any series (empty periods included):
+    the period's label, then each series' count (0 where it has none)."""
+    seen = set().union(*series)
+    periods = periods_between(min(seen), max(seen), grouping) if seen else []
+    return [(period_label(p, grouping), *(counts.get(p, 0) for counts in series)) for p in periods]
 
 
 def place_at_level(path: str, level: str) -> SqlCase:

@@ -24,12 +24,10 @@ from reports.tables import Column, Table
 from ._common import (
     DISTRICT,
     SUBDISTRICT,
-    as_date,
-    period_label,
-    period_of,
-    periods_between,
+    counts_by_period,
     place_at_level,
     place_names,
+    series_rows,
 )
 
 SUSPECTED, CONFIRMED, OPENED = "suspected", "confirmed", "opened"
@@ -171,22 +169,13 @@ def grave_sites_unopened(user: Any, as_of: dt.date) -> Table:
 
 
 def grave_sites_over_time(user: Any, as_of: dt.date, grouping: str) -> Table:
-    series = {}
-    for field in ("reported_on", "confirmed_on", "opened_on"):
-        series[field] = {
-            as_date(row["period"]): row["n"]
-            for row in GraveSite.objects.filter(**{f"{field}__lte": as_of})
-            .annotate(period=period_of(field, grouping))
-            .values("period")
-            .annotate(n=Count("pk"))
-            .order_by("period")
-        }
-    seen = set().union(*series.values())
-    periods = periods_between(min(seen), max(seen), grouping) if seen else []
-    rows: list[tuple] = [
-        (period_label(period, grouping), *(series[f].get(period, 0) for f in series))
-        for period in periods
-    ]
+    rows = series_rows(
+        [
+            counts_by_period(GraveSite.objects.filter(**{f"{field}__lte": as_of}), field, grouping)
+            for field in ("reported_on", "confirmed_on", "opened_on")
+        ],
+        grouping,
+    )
     columns = [
         Column("period", _("Period")),
         Column("reported", _("Sites reported"), "count"),
@@ -261,40 +250,23 @@ def remains_awaiting_identification(user: Any, as_of: dt.date) -> Table:
 
 
 def remains_over_time(user: Any, as_of: dt.date, grouping: str) -> Table:
-    def by_period(queryset, field: str, measure) -> dict[dt.date, int]:
-        return {
-            as_date(row["period"]): row["n"]
-            for row in queryset.annotate(period=period_of(field, grouping))
-            .values("period")
-            .annotate(n=measure)
-            .order_by("period")
-        }
-
-    exhumed = by_period(
-        Remains.objects.filter(recovered_on__lte=as_of), "recovered_on", Count("pk")
+    exhumed = counts_by_period(
+        Remains.objects.filter(recovered_on__lte=as_of), "recovered_on", grouping
     )
-    identified = by_period(
+    identified = counts_by_period(
         Identification.objects.filter(
             status=Identification.Status.CONFIRMED, identified_on__lte=as_of
         ),
         "identified_on",
+        grouping,
         Count("remains", distinct=True),
     )
-    returned = by_period(
+    returned = counts_by_period(
         counted_cases(as_of).filter(remains_returned_on__lte=as_of),
         "remains_returned_on",
-        Count("pk"),
+        grouping,
     )
-    seen = set(exhumed) | set(identified) | set(returned)
-    rows: list[tuple] = [
-        (
-            period_label(period, grouping),
-            exhumed.get(period, 0),
-            identified.get(period, 0),
-            returned.get(period, 0),
-        )
-        for period in (periods_between(min(seen), max(seen), grouping) if seen else [])
-    ]
+    rows = series_rows([exhumed, identified, returned], grouping)
     columns = [
         Column("period", _("Period")),
         Column("exhumed", _("Remains exhumed"), "count"),
