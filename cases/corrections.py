@@ -25,6 +25,7 @@ from audit.services import audit_log, audit_snapshot
 from .lifecycle import MILESTONE_FIELD, EventType
 from .models import Case, CaseEvent, EventCorrection
 from .partial_dates import PartialDate
+from .services import case_next_event_sequence
 
 
 def may_request_correction(user: Any, case: Case) -> bool:
@@ -143,13 +144,7 @@ def event_correction_decide(
     _check_date(event, case, correction.date)
     updates = _milestone_updates(case, event, correction.date)
     previous = {name: getattr(case, name) for name in updates}
-    sequence = (
-        CaseEvent.objects.filter(case=case)
-        .order_by("-sequence")
-        .values_list("sequence", flat=True)
-        .first()
-        or 0
-    ) + 1
+    sequence = case_next_event_sequence(case)
     for name, value in updates.items():
         setattr(case, name, value)
     case.version = F("version") + 1

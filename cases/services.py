@@ -139,6 +139,18 @@ def _audited_event(event: CaseEvent) -> dict[str, Any]:
     }
 
 
+def case_next_event_sequence(case: Case) -> int:
+    """The position of the next event on the case's timeline (call with the case row locked:
+    the unique (case, sequence) constraint refuses a second writer that did not)."""
+    last = (
+        CaseEvent.objects.filter(case=case)
+        .order_by("-sequence")
+        .values_list("sequence", flat=True)
+        .first()
+    )
+    return (last or 0) + 1
+
+
 def _state_for(case: Case) -> CaseState:
     events = list(
         CaseEvent.objects.filter(case=case)
@@ -189,13 +201,7 @@ def case_transition(
 
     state = _state_for(locked)
     plan = plan_transition(state, event_type, on)
-    sequence = (
-        CaseEvent.objects.filter(case=locked)
-        .order_by("-sequence")
-        .values_list("sequence", flat=True)
-        .first()
-        or 0
-    ) + 1
+    sequence = case_next_event_sequence(locked)
     _apply(locked, plan)
     if event_type == EventType.CLOSED_DUPLICATE:
         locked.duplicate_of = duplicate_of

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_http_methods
 from access import policy
 from audit.services import audit_log
 from cases.forms import add_service_errors
+from cases.lifecycle import Status
 from families.services import handover_record
 
 from . import forms
@@ -343,7 +344,8 @@ def identification_detail(request: HttpRequest, pk) -> HttpResponse:
     user, case = request.user, identification.case
     is_proposed = identification.status == Identification.Status.PROPOSED
     may_decide = policy.allowed(user, policy.APPROVE, "identification")
-    handover = getattr(case, "handover", None)
+    # Through the policy: forensic does not see handovers (the family's affair).
+    handover = policy.handovers_visible_to(user).filter(case=case).first()
     return render(
         request,
         "graves/identification_detail.html",
@@ -358,10 +360,10 @@ def identification_detail(request: HttpRequest, pk) -> HttpResponse:
             "own_proposal": is_proposed and identification.proposed_by_id == user.pk,
             "may_withdraw": may_decide
             and identification.status != Identification.Status.WITHDRAWN
-            and handover is None,
+            and case.status != Status.REMAINS_RETURNED,
             "may_hand_over": handover is None
             and identification.status == Identification.Status.CONFIRMED
-            and case.status == "remains_identified"
+            and case.status == Status.REMAINS_IDENTIFIED
             and policy.allowed(user, policy.CREATE, "handover")
             and case.office_id in policy.offices_writable_by(user),
         },
