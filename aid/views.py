@@ -193,7 +193,7 @@ def disburse(request: HttpRequest, pk) -> HttpResponse:
             return redirect(f"{back}?period={period:%Y-%m}")
     return render(
         request,
-        "graves/form.html",
+        "form_page.html",
         {"form": form, "title": _("Approve a payment"), "back": back},
         status=400,
     )
@@ -217,7 +217,7 @@ def _disbursement_step(request, pk, form_class, write, *, title: str, done: str)
             return redirect(back)
     return render(
         request,
-        "graves/form.html",
+        "form_page.html",
         {"form": form, "title": title, "back": back},
         status=400 if form.is_bound and form.errors else 200,
     )

@@ -65,7 +65,7 @@ def _keyset(rows: list, key: str) -> tuple[list, str | None]:
 def _form_page(request, form, *, title: str, intro: str = "", back: str) -> HttpResponse:
     return render(
         request,
-        "graves/form.html",
+        "form_page.html",
         {"form": form, "title": title, "intro": intro, "back": back},
         status=400 if form.is_bound and form.errors else 200,
     )
