@@ -113,6 +113,40 @@ def canonical_text(
     )
 
 
+def canonical_parts(
+    actor_id: int | None,
+    actor_username: str,
+    role: str,
+    offices: str,
+    action: str,
+    subject_type: str,
+    subject_id: str,
+    changes_text: str,
+    request_id: str,
+    ip: str | None,
+) -> tuple[str, str, str, str]:
+    """canonical_text cut where the three values go that only the appender knows, under the
+    chain's lock (audit.append, which appends on PostgreSQL in one statement):
+
+        text = head + occurred_at_text + middle + prev_hash + tail + str(sequence) + end
+
+    occurred_at_text and prev_hash are plain ASCII (an ISO time, hex digits), which JSON-quoting
+    leaves as they are, so the quotes around them are part of the pieces. A test checks that the
+    pieces put together are canonical_text for any values.
+    """
+    return (
+        f'{{"action":{_quote(action)}'
+        f',"actor_id":{"null" if actor_id is None else _int_text(actor_id)}'
+        f',"actor_username":{_quote(actor_username)}'
+        f',"changes":{changes_text}'
+        f',"ip":{"null" if ip is None else _quote(ip)}'
+        ',"occurred_at":"',
+        f'","offices":{_quote(offices)},"prev_hash":"',
+        f'","request_id":{_quote(request_id)},"role":{_quote(role)},"sequence":',
+        f',"subject_id":{_quote(subject_id)},"subject_type":{_quote(subject_type)}}}',
+    )
+
+
 def entry_hash(
     *,
     sequence: int,

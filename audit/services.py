@@ -8,7 +8,8 @@ allows one writer at a time anyway (a second one gets "database is locked" rathe
 and the unique sequence number is the last line of defence on both. The lock is held until the
 caller's transaction ends, which is why services call audit_log last, after their other writes:
 it keeps the time other writers wait short, and no row lock is taken while holding it (no
-lock-order deadlock).
+lock-order deadlock). On PostgreSQL the append itself is one call of a database function
+(audit.append), which a read view, holding no transaction, makes on its own: one round trip.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ from django.utils.translation import gettext as _
 
 from access.policy import SENSITIVE_FIELDS
 
-from .chain import GENESIS_HASH, entry_hash
+from .append import APPEND_SQL
+from .chain import GENESIS_HASH, canonical_changes, canonical_parts, entry_hash
 from .context import current
 from .models import AuditEntry, AuditMention
 
@@ -146,6 +148,14 @@ def actor_details_forget(user_pk: Any) -> None:
     current().actor_details.pop(user_pk, None)
 
 
+def actor_details_remember(user_pk: Any, *, roles: str, offices: str) -> None:
+    """The user's roles and office codes (comma-separated, sorted), known from a look-up made
+    anyway (access.policy.user_prime): kept for the request like _actor_details' own."""
+    context = current()
+    if context.request is not None or context.user is not None:
+        context.actor_details[user_pk] = (roles, offices)
+
+
 def _actor_details(user: Any) -> tuple[str, str]:
     """(roles, office codes) of the user, comma-separated, cached for the request."""
     context = current()
@@ -218,13 +228,35 @@ def audit_log(
     role, offices = _actor_details(actor) if actor is not None else ("", "")
 
     using = router.db_for_write(AuditEntry)
+    connection = connections[using]
+    fields = {
+        "actor_id": actor.pk if actor is not None else None,
+        "actor_username": actor.get_username() if actor is not None else "",
+        "role": role,
+        "offices": offices,
+        "action": str(action),
+        "subject_type": subject_type,
+        "subject_id": subject_id,
+        "changes": changes,
+        "request_id": context.request_id,
+        "ip": context.ip,
+    }
+    if connection.vendor == "postgresql":
+        if not connection.in_atomic_block:
+            # A read view's entry: nothing else to commit with it (outside a transaction the
+            # change feed numbers its changes at once), so the append is its own transaction,
+            # one statement (audit.append).
+            return _append_postgresql(using, fields)
+        with transaction.atomic(using=using):
+            # Inside a service's transaction: the lock first, then the hooks (the change feed
+            # numbers this transaction's changes under it), then the append, which takes the
+            # same lock again (advisory locks nest) and holds it to the caller's commit.
+            chain_lock(using)
+            for hook in BEFORE_APPEND:
+                hook(using)
+            return _append_postgresql(using, fields)
     with transaction.atomic(using=using):
-        connection = connections[using]
-        if connection.vendor == "postgresql":
-            # Serialise appends until this transaction ends; read the last entry only after
-            # the lock is ours, so we see the entry of whoever held it before us.
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
+        # SQLite: one writer at a time, so reading the last entry and appending cannot race.
         for hook in BEFORE_APPEND:
             hook(using)
         last = (
@@ -234,37 +266,76 @@ def audit_log(
             .first()
         )
         sequence, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
-        fields = {
-            "sequence": sequence,
-            # Taken under the lock, so time never goes backwards along the chain (barring the
-            # clock itself); microseconds are what both databases keep.
-            "occurred_at": timezone.now(),
-            "actor_id": actor.pk if actor is not None else None,
-            "actor_username": actor.get_username() if actor is not None else "",
-            "role": role,
-            "offices": offices,
-            "action": str(action),
-            "subject_type": subject_type,
-            "subject_id": subject_id,
-            "changes": changes,
-            "request_id": context.request_id,
-            "ip": context.ip,
-            "prev_hash": prev_hash,
-        }
+        fields.update(
+            sequence=sequence,
+            # Taken in the writer's transaction, so time never goes backwards along the chain
+            # (barring the clock itself); microseconds are what both databases keep.
+            occurred_at=timezone.now(),
+            prev_hash=prev_hash,
+        )
         entry = AuditEntry(**fields, hash=entry_hash(**fields))
         entry.save(using=using, force_insert=True)
         _mentions_add(entry, using)
     return entry
 
 
+def _mention_ids(changes: Any) -> list[str]:
+    """The records an entry about many names (changes["ids"]), for their access histories."""
+    ids = changes.get("ids") if isinstance(changes, dict) else None
+    if not ids or not isinstance(ids, list):
+        return []
+    return [str(pk)[:64] for pk in dict.fromkeys(ids)]
+
+
+_APPENDED_FIELDS = (
+    "actor_id",
+    "actor_username",
+    "role",
+    "offices",
+    "action",
+    "subject_type",
+    "subject_id",
+    "changes",
+    "request_id",
+    "ip",
+)
+_CHANGES_AT = _APPENDED_FIELDS.index("changes")
+
+
+def _append_postgresql(using: str, fields: dict[str, Any]) -> AuditEntry:
+    """Append through the database function (audit.append): the lock, the last entry, the time,
+    the hash, the entry and its mentions, in one call."""
+    # The entry's own values, in the order of canonical_parts and of audit_append's parameters.
+    values = [fields[name] for name in _APPENDED_FIELDS]
+    values[_CHANGES_AT] = canonical_changes(fields["changes"])
+    mentions = _mention_ids(fields["changes"]) if fields["subject_type"] else []
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            APPEND_SQL,
+            [
+                CHAIN_LOCK_KEY,
+                *values,
+                *canonical_parts(*values),
+                fields["subject_type"][:64],
+                mentions,
+            ],
+        )
+        pk, sequence, occurred_at, prev_hash, hash_ = cursor.fetchone()
+    entry = AuditEntry(
+        pk=pk, sequence=sequence, occurred_at=occurred_at, prev_hash=prev_hash, hash=hash_, **fields
+    )
+    entry._state.adding = False
+    entry._state.db = using
+    return entry
+
+
 def _mentions_add(entry: AuditEntry, using: str) -> None:
     """Index the records an entry about many names (changes["ids"]) for their histories."""
-    ids = entry.changes.get("ids") if isinstance(entry.changes, dict) else None
-    if not ids or not entry.subject_type or not isinstance(ids, list):
+    ids = _mention_ids(entry.changes)
+    if not ids or not entry.subject_type:
         return
     AuditMention.objects.using(using).bulk_create(
-        AuditMention(entry=entry, subject_type=entry.subject_type, subject_id=str(pk)[:64])
-        for pk in dict.fromkeys(ids)
+        AuditMention(entry=entry, subject_type=entry.subject_type, subject_id=pk) for pk in ids
     )
 
 

@@ -8,11 +8,19 @@ import uuid
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.utils.crypto import salted_hmac
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from audit.chain import GENESIS_HASH, canonical_changes, canonical_text, verify_chain
+from audit.chain import (
+    GENESIS_HASH,
+    canonical_changes,
+    canonical_parts,
+    canonical_text,
+    timestamp_text,
+    verify_chain,
+)
 from audit.context import audit_context
 from audit.models import AuditEntry
 from audit.services import REDACTION_KEY_SALT, audit_diff, audit_log, audit_snapshot
@@ -190,11 +198,58 @@ def test_the_fast_canonical_text_is_exactly_the_sorted_json(
 
 
 def test_a_timestamp_on_a_whole_second_verifies(monkeypatch):
-    """SQLite stores such a time without its fraction; the check must still read it right."""
+    """SQLite stores such a time without its fraction; the check must still read it right.
+    (On PostgreSQL the time is the database's, taken by audit_append: its text is checked in
+    test_the_database_writes_times_as_the_chain_does.)"""
     whole_second = dt.datetime(2024, 12, 3, 10, 0, 0, tzinfo=dt.UTC)
     monkeypatch.setattr("audit.services.timezone.now", lambda: whole_second)
     entry = audit_log(action="report", subject_type="reports.figure")
-    assert AuditEntry.objects.get(pk=entry.pk).occurred_at == whole_second
+    if connection.vendor != "postgresql":
+        assert AuditEntry.objects.get(pk=entry.pk).occurred_at == whole_second
     assert entry.hash == documented_hash(AuditEntry.objects.get(pk=entry.pk))
     report = verify_chain()
     assert report.intact, report.problem
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    "moment",
+    [
+        dt.datetime(2024, 12, 3, 10, 0, 0, tzinfo=dt.UTC),
+        dt.datetime(2024, 12, 3, 10, 0, 0, 1, tzinfo=dt.UTC),
+        dt.datetime(2014, 8, 3, 23, 59, 59, 999999, tzinfo=dt.timezone(dt.timedelta(hours=3))),
+    ],
+)
+def test_the_database_writes_times_as_the_chain_does(moment):
+    """audit_append hashes the time as the database formats it: the documented text."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT audit_timestamp_text(%s)", [moment])
+        assert cursor.fetchone()[0] == timestamp_text(moment)
+
+
+@given(
+    actor_id=st.none() | st.integers(min_value=1, max_value=2**31 - 1),
+    texts=st.lists(st.text(), min_size=7, max_size=7),
+    ip=st.none() | st.ip_addresses().map(str),
+    changes=st.dictionaries(st.text(), st.text() | st.integers() | st.none(), max_size=3),
+    sequence=st.integers(min_value=1, max_value=2**62),
+    moment=st.datetimes(timezones=st.just(dt.UTC)),
+)
+def test_the_pieces_put_together_are_the_canonical_text(
+    actor_id, texts, ip, changes, sequence, moment
+):
+    """audit_append puts the time, the previous hash and the sequence number between the pieces
+    of canonical_parts: together they must be canonical_text, for any values."""
+    username, role, offices, action, subject_type, subject_id, request_id = texts
+    changes_text = canonical_changes(changes)
+    prev_hash = hashlib.sha256(username.encode()).hexdigest()
+    occurred_at = timestamp_text(moment)
+    head, middle, tail, end = canonical_parts(
+        actor_id, username, role, offices, action, subject_type, subject_id, changes_text,
+        request_id, ip,
+    )  # fmt: skip
+    assembled = head + occurred_at + middle + prev_hash + tail + str(sequence) + end
+    assert assembled == canonical_text(
+        sequence, occurred_at, actor_id, username, role, offices, action, subject_type,
+        subject_id, changes_text, request_id, ip, prev_hash,
+    )  # fmt: skip
