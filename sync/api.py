@@ -100,8 +100,16 @@ def resource_list(request: Any, resource: Resource, view: APIView) -> Response:
             raise ValidationError(filterset.errors)
         queryset = filterset.qs
     paginator = KeysetPagination(resource.ordering)
-    page = paginator.paginate_queryset(queryset, request, view=view)
-    records = [resource.as_seen_by(user, instance) for instance in page]
+    if resource.rows is not None:
+        # Rows, not model instances (sync.resources.Rows); DRF's cursor reads dicts too.
+        page = paginator.paginate_queryset(
+            resource.rows.values(queryset, named=True), request, view=view
+        )
+        seen = resource.rows_seen_by(user)
+        records = [seen(row) for row in page]
+    else:
+        page = paginator.paginate_queryset(queryset, request, view=view)
+        records = [resource.as_seen_by(user, instance) for instance in page]
     _audit_shown(user, resource, records)
     return paginator.get_paginated_response(records)
 
@@ -122,7 +130,9 @@ def resource_detail(request: Any, resource: Resource, pk: Any) -> Response:
     # A role with no access at all gets the same 404 as a record out of scope: whether a record
     # exists is itself not for it to know.
     instance = (
-        resource.queryset_for(user).filter(pk=pk).first() if resource.may_read(user) else None
+        next(iter(resource.queryset_for(user).filter(pk=pk).order_by()[:1]), None)
+        if resource.may_read(user)
+        else None
     )
     if instance is None:
         _denied(user, resource, pk)  # audited; answered 404, not 403

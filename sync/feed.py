@@ -34,8 +34,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connections, router, transaction
+from django.db import connection, connections, router, transaction
 from django.db.models import F, Max
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from audit.services import chain_lock
@@ -195,6 +196,41 @@ class FeedPage:
     has_more: bool
 
 
+def _ids_in(ids: list[Any]) -> Any:
+    """What `pk__in` takes for a page's ids: on PostgreSQL one array parameter (unnested by the
+    database) instead of thousands of parameters, each handled by the ORM and the driver."""
+    if connection.vendor == "postgresql":
+        return RawSQL("SELECT unnest(%s::uuid[])", (ids,))  # noqa: S611 - constant SQL
+    return ids
+
+
+_DELIVERED_SQL = (
+    "INSERT INTO {table} (client_id, resource, record_id) "
+    "SELECT %s, %s, unnest(%s::uuid[]) ON CONFLICT DO NOTHING"
+)
+
+
+def _delivered_add(user: Any, sent: dict[str, list[Any]]) -> None:
+    """Note what the client was sent (tombstones go only there), one statement per resource."""
+    using = router.db_for_write(FeedDelivered)
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        FeedDelivered.objects.using(using).bulk_create(
+            [
+                FeedDelivered(client=user, resource=resource, record_id=record_id)
+                for resource, ids in sent.items()
+                for record_id in ids
+            ],
+            ignore_conflicts=True,
+            batch_size=1000,
+        )
+        return
+    sql = _DELIVERED_SQL.format(table=connection.ops.quote_name(FeedDelivered._meta.db_table))
+    with connection.cursor() as cursor:
+        for resource, ids in sent.items():
+            cursor.execute(sql, [user.pk, resource, ids])
+
+
 def feed_page(*, user: Any, after: int, limit: int, resources: Iterable[str] | None = None):
     """The changes after position `after` that `user` may see, at most `limit` of them."""
     from .resources import RESOURCES
@@ -217,25 +253,37 @@ def feed_page(*, user: Any, after: int, limit: int, resources: Iterable[str] | N
     versions: dict[tuple[str, Any], int] = {}
     for name, ids in ids_by_resource.items():
         resource = RESOURCES[name]
-        for instance in resource.queryset_for(user).filter(pk__in=ids):
+        # No order: the page is put in feed order below.
+        records = resource.queryset_for(user).filter(pk__in=_ids_in(ids)).order_by()
+        if resource.rows is not None:
+            seen = resource.rows_seen_by(user)
+            names = resource.rows.names
+            id_at = names.index("id")
+            version_at = names.index("version") if "version" in names else None
+            for row in resource.rows.values(records):
+                visible[(name, row[id_at])] = seen(row)
+                if version_at is not None:
+                    versions[(name, row[id_at])] = row[version_at]
+            continue
+        for instance in records:
             visible[(name, instance.pk)] = resource.as_seen_by(user, instance)
             if hasattr(instance, "version"):
                 versions[(name, instance.pk)] = instance.version
     # Records not visible now: a tombstone only where the client was once sent the record.
     hidden = {(r, i) for _s, r, i, _o, _v, _a in entries if (r, i) not in visible}
-    delivered: set[tuple[str, Any]] = set()
-    if hidden:
-        delivered = {
-            (resource, record_id)
-            for resource, record_id in FeedDelivered.objects.filter(
-                client=user,
-                resource__in={r for r, _ in hidden},
-                record_id__in={i for _, i in hidden},
-            ).values_list("resource", "record_id")
-        }
+    hidden_ids: dict[str, list[Any]] = defaultdict(list)
+    for resource, record_id in hidden:
+        hidden_ids[resource].append(record_id)
+    delivered = {
+        (name, record_id)
+        for name, ids in hidden_ids.items()
+        for record_id in FeedDelivered.objects.filter(
+            client=user, resource=name, record_id__in=_ids_in(ids)
+        ).values_list("record_id", flat=True)
+    }
 
     results: list[dict[str, Any]] = []
-    sent: list[FeedDelivered] = []
+    sent: dict[str, list[Any]] = defaultdict(list)
     for seq, resource, record_id, _op, version, changed_at in entries:
         key = (resource, record_id)
         item = {
@@ -246,13 +294,13 @@ def feed_page(*, user: Any, after: int, limit: int, resources: Iterable[str] | N
         }
         if key in visible:
             item.update(op=UPSERT, version=versions.get(key, version), data=visible[key])
-            sent.append(FeedDelivered(client=user, resource=resource, record_id=record_id))
+            sent[resource].append(record_id)
         elif key in delivered:
             item.update(op=DELETE, version=version, data=None)
         else:
             continue
         results.append(item)
     if sent:
-        FeedDelivered.objects.bulk_create(sent, ignore_conflicts=True, batch_size=1000)
+        _delivered_add(user, sent)
     last = entries[-1][0] if entries else after
     return FeedPage(results=results, next_cursor=cursor_encode(last), has_more=has_more)

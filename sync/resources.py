@@ -11,8 +11,9 @@ from typing import Any
 
 import django_filters
 from django.apps import apps
-from django.db import models
-from django.db.models import QuerySet
+from django.db import connections, models
+from django.db.models import ExpressionWrapper, F, Func, QuerySet, Value
+from django.db.models.functions import NullIf
 
 from access import policy
 from cases.partial_dates import PartialDate
@@ -43,6 +44,84 @@ def _case_record(case: models.Model) -> dict[str, Any]:
         name: str(value) if isinstance(value, PartialDate) else value
         for name, value in policy.case_record(case).items()
     }
+
+
+@dataclass(frozen=True)
+class Rows:
+    """A resource read as rows of values rather than model instances, where pages are large:
+    the change feed sends thousands of records a page, and building a model instance for each
+    costs more than the query (docs/performance.md). The records are those of `record` and
+    `fields_for`, as the API writes them (tests/test_feed_rows.py holds them to it); some values
+    are text already, written by the database as the JSON writes them, so they are for the API's
+    JSON only."""
+
+    # (name in the record, attname), in the record's order
+    columns: tuple[tuple[str, str], ...]
+    # The record fields that decide which fields a user may see, and for a user, that decision
+    # from their values (in this order).
+    decided_by: tuple[str, ...]
+    fields_for: Callable[[Any], Callable[..., frozenset[str]]]
+    # Columns whose stored text is what the record writes (partial dates: "2014-08"), read as
+    # that text ("" as None) instead of through the field's Python type and back.
+    as_text: frozenset[str] = frozenset()
+    # Times, written by PostgreSQL as the API's JSON writes them (ISO 8601, "Z" for UTC):
+    # reading them into Python datetimes costs more per row than the rest of the record.
+    times: frozenset[str] = frozenset()
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(name for name, _attname in self.columns)
+
+    def values(self, queryset: QuerySet, *, named: bool = False) -> QuerySet:
+        """The queryset's rows as tuples of the columns' values, in `columns` order (named
+        tuples for DRF's keyset pages, which read the ordering column by name)."""
+        postgresql = connections[queryset.db].vendor == "postgresql"
+        selected: dict[str, Any] = {}
+        for name, attname in self.columns:
+            if name in self.as_text:
+                column = ExpressionWrapper(F(attname), output_field=models.TextField())
+                selected[f"{attname}_text"] = NullIf(
+                    column, Value("", output_field=models.TextField())
+                )
+            elif name in self.times and postgresql:
+                selected[f"{attname}_text"] = JsonTime(F(attname))
+            else:
+                selected[attname] = F(attname)
+        names = [key for key in selected if key not in {a for _n, a in self.columns}]
+        queryset = queryset.annotate(**{key: selected[key] for key in names})
+        return queryset.values_list(*selected, named=named)
+
+
+class JsonTime(Func):
+    """A timestamp as DRF's JSON writes a UTC datetime: ISO 8601, microseconds only when there
+    are any, "Z" for UTC (PostgreSQL)."""
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, tuple]:
+        sql, params = compiler.compile(self.source_expressions[0])
+        text = (
+            f"(to_char({sql} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS') || "
+            f"CASE WHEN to_char({sql}, 'US') = '000000' THEN '' "
+            f"ELSE to_char({sql}, '.US') END || 'Z')"
+        )
+        return text, (*params, *params, *params)
+
+    output_field = models.TextField()
+
+
+def _case_columns() -> tuple[tuple[str, str], ...]:
+    # policy.case_record's order: the stored fields, then the relations by name.
+    fields = apps.get_model("cases.Case")._meta.concrete_fields
+    plain = [(f.name, f.attname) for f in fields if not f.is_relation]
+    return tuple(plain + [(name, f"{name}_id") for name in policy.CASE_RELATIONS])
+
+
+CASE_ROWS = Rows(
+    columns=_case_columns(),
+    decided_by=("office", "status"),
+    fields_for=policy.case_fields_by_office_and_status,
+    as_text=frozenset({"birth_date", "abducted_on"}),  # partial dates: "2014", "2014-08"
+    times=frozenset({"created_at", "updated_at"}),
+)
 
 
 def _relative_record(relative: models.Model) -> dict[str, Any]:
@@ -87,10 +166,21 @@ class CaseFilter(django_filters.FilterSet):
     abducted_year = django_filters.NumberFilter(field_name="abducted_by", lookup_expr="year")
     age_min = django_filters.NumberFilter(field_name="age_at_abduction", lookup_expr="gte")
     age_max = django_filters.NumberFilter(field_name="age_at_abduction", lookup_expr="lte")
+    name = django_filters.CharFilter(
+        method="filter_name",
+        label="Name, in any spelling (Arabic or Latin script, with or without accents)",
+    )
 
     class Meta:
         model = apps.get_model("cases.Case")
         fields = ["status", "sex", "office", "origin", "community", "case_number"]
+
+    def filter_name(self, queryset: QuerySet, _name: str, value: str) -> QuerySet:
+        # The search the case list pages use (cases.search): one folded key for every spelling,
+        # matched with pg_trgm on PostgreSQL, as a substring elsewhere.
+        from cases.search import name_matches
+
+        return name_matches(queryset, value)
 
 
 class EventFilter(django_filters.FilterSet):
@@ -200,6 +290,8 @@ class Resource:
     filterable_fields: Callable[[Any], frozenset[str]] | None = None
     # Personal data: each record shown is audited (reference data and graves are not).
     personal: bool = True
+    # Read as rows in lists and the change feed (None: as model instances).
+    rows: Rows | None = None
 
     @property
     def model(self) -> type[models.Model]:
@@ -221,6 +313,24 @@ class Resource:
     def as_seen_by(self, user: Any, instance: models.Model) -> dict[str, Any]:
         return policy.redact(self.record(instance), self.fields_for(user, instance))
 
+    def rows_seen_by(self, user: Any) -> Callable[[tuple[Any, ...]], dict[str, Any]]:
+        """For a resource with `rows`: turns a row of `rows.values(queryset)` into the record
+        as the user may see it (what as_seen_by gives for the instance)."""
+        assert self.rows is not None
+        names = self.rows.names
+        deciding = [names.index(name) for name in self.rows.decided_by]
+        fields_of = self.rows.fields_for(user)
+        plans: dict[frozenset[str], Callable[[tuple[Any, ...]], dict[str, Any]]] = {}
+
+        def seen(row: tuple[Any, ...]) -> dict[str, Any]:
+            fields = fields_of(*[row[index] for index in deciding])
+            plan = plans.get(fields)
+            if plan is None:
+                plan = plans[fields] = policy.redact_rows(names, fields)
+            return plan(row)
+
+        return seen
+
 
 _CASE_FILTER_REVEALS = {
     "status": "status",
@@ -233,6 +343,8 @@ _CASE_FILTER_REVEALS = {
     "abducted_year": "abducted_on",
     "age_min": "age_at_abduction",
     "age_max": "age_at_abduction",
+    # A search by name tells whether someone of that name is among the cases.
+    "name": "given_name_latn",
 }
 
 RESOURCES: dict[str, Resource] = {
@@ -245,6 +357,7 @@ RESOURCES: dict[str, Resource] = {
             visible=policy.cases_visible_to,
             fields_for=policy.case_fields_for,
             record=_case_record,
+            rows=CASE_ROWS,
             filterset=CaseFilter,
             ordering="case_number",
             filter_reveals=_CASE_FILTER_REVEALS,
