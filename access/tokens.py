@@ -14,7 +14,7 @@ import datetime as dt
 import functools
 import hashlib
 import secrets
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
@@ -92,34 +92,65 @@ def token_issue(
     return token, raw
 
 
-# The caller's roles and offices beside the token, as arrays (PostgreSQL). Constant SQL on the
-# token's own column: the same subqueries built as querysets cost more to compile than to run.
+# PostgreSQL: the token, its user, and the user's roles and offices, in one statement composed
+# once from the models' columns. Every API call starts here, and the same lookup written as a
+# queryset costs more to compile (about 0.8 ms) than to run; the policy and the audit trail would
+# then ask for the roles and offices again (docs/performance.md).
 _MEMBERSHIPS_SQL = (
     "FROM access_officemembership m JOIN cases_office o ON o.id = m.office_id "
-    'WHERE m.user_id = "access_apitoken"."user_id" ORDER BY o.code'
+    "WHERE m.user_id = t.user_id ORDER BY o.code"
 )
-_ROLES_SQL = (
-    "ARRAY(SELECT g.name FROM auth_group g JOIN auth_user_groups ug ON ug.group_id = g.id "
-    'WHERE ug.user_id = "access_apitoken"."user_id" AND g.name = ANY(%s))'
-)
-_OFFICE_IDS_SQL = "ARRAY(SELECT m.office_id " + _MEMBERSHIPS_SQL + ")"
-_OFFICE_CODES_SQL = "ARRAY(SELECT o.code " + _MEMBERSHIPS_SQL + ")"
 
 
 @functools.cache
-def _account_arrays() -> dict[str, Any]:
-    from django.contrib.postgres.fields import ArrayField
-    from django.db.models import CharField, UUIDField
-    from django.db.models.expressions import RawSQL
+def _lookup_sql() -> tuple[str, list[str], list[str]]:
+    from django.contrib.auth import get_user_model
+
+    user_model = get_user_model()
+    token_columns = [f.column for f in ApiToken._meta.concrete_fields]
+    user_columns = [f.column for f in user_model._meta.concrete_fields]
+    quote = connection.ops.quote_name
+    user_table = quote(user_model._meta.db_table)
+    select = ", ".join(
+        [f"t.{quote(c)}" for c in token_columns] + [f"u.{quote(c)}" for c in user_columns]
+    )
+    sql = (
+        f"SELECT {select}, "  # noqa: S608 - names from the models; values are parameters
+        "ARRAY(SELECT g.name FROM auth_group g JOIN auth_user_groups ug ON ug.group_id = g.id "
+        "WHERE ug.user_id = t.user_id AND g.name = ANY(%s)), "
+        f"ARRAY(SELECT m.office_id {_MEMBERSHIPS_SQL}), ARRAY(SELECT o.code {_MEMBERSHIPS_SQL}) "
+        f"FROM {quote(ApiToken._meta.db_table)} t "
+        f"JOIN {user_table} u ON u.{quote(user_model._meta.pk.column)} = t.user_id "
+        "WHERE t.digest = %s AND t.revoked_at IS NULL AND t.expires_at > %s AND u.is_active"
+    )
+    token_names = [f.attname for f in ApiToken._meta.concrete_fields]
+    user_names = [f.attname for f in user_model._meta.concrete_fields]
+    return sql, token_names, user_names
+
+
+def _find_postgresql(digest: str, now: dt.datetime) -> ApiToken | None:
+    from django.contrib.auth import get_user_model
 
     from .models import Role
+    from .policy import user_prime
 
-    text, uuids = ArrayField(CharField()), ArrayField(UUIDField())
-    return {
-        "account_roles": RawSQL(_ROLES_SQL, (list(Role.values),), output_field=text),  # noqa: S611
-        "account_office_ids": RawSQL(_OFFICE_IDS_SQL, (), output_field=uuids),  # noqa: S611
-        "account_office_codes": RawSQL(_OFFICE_CODES_SQL, (), output_field=text),  # noqa: S611
-    }
+    sql, token_names, user_names = _lookup_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [list(Role.values), digest, now])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    split = len(token_names)
+    token = ApiToken.from_db(connection.alias, token_names, row[:split])
+    user = get_user_model().from_db(
+        connection.alias, user_names, row[split : split + len(user_names)]
+    )
+    token.user = user
+    roles, office_ids, office_codes = row[split + len(user_names) :]
+    # Every API call asks the policy for the caller's roles and offices, and the audit trail
+    # for their names: answered by this query.
+    user_prime(user, roles=roles, offices=list(zip(office_ids, office_codes, strict=True)))
+    return token
 
 
 def token_find_valid(raw: str) -> ApiToken | None:
@@ -132,28 +163,21 @@ def token_find_valid(raw: str) -> ApiToken | None:
     if not raw.startswith(TOKEN_PREFIX) or len(raw) > _MAX_TOKEN_LENGTH:
         return None
     now = timezone.now()
-    tokens = ApiToken.objects.select_related("user").filter(
-        digest=token_digest(raw),
-        revoked_at__isnull=True,
-        expires_at__gt=now,
-        user__is_active=True,
-    )
     if connection.vendor == "postgresql":
-        tokens = tokens.annotate(**_account_arrays())
-    # A slice, not first(): the digest is unique, and ordering it would cost a compile step.
-    token = next(iter(tokens[:1]), None)
+        token = _find_postgresql(token_digest(raw), now)
+    else:
+        token = (
+            ApiToken.objects.select_related("user")
+            .filter(
+                digest=token_digest(raw),
+                revoked_at__isnull=True,
+                expires_at__gt=now,
+                user__is_active=True,
+            )
+            .first()
+        )
     if token is None:
         return None
-    if connection.vendor == "postgresql":
-        # Every API call asks the policy for the caller's roles and offices, and the audit
-        # trail for their names: answered by this one query instead of four more.
-        from .policy import user_prime
-
-        user_prime(
-            token.user,
-            roles=token.account_roles,
-            offices=list(zip(token.account_office_ids, token.account_office_codes, strict=True)),
-        )
     if token.last_used_at is None or token.last_used_at < now - LAST_USED_PRECISION:
         # A queryset update: no save() signals and no lost update of other fields (a revocation
         # happening at the same moment must not be overwritten).

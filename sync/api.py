@@ -93,7 +93,9 @@ def resource_list(request: Any, resource: Resource, view: APIView) -> Response:
     if not resource.may_read(user):
         raise _denied(user, resource)
     queryset = resource.queryset_for(user)
-    if resource.filterset is not None:
+    filters = resource.filterset
+    if filters is not None and not set(request.query_params).isdisjoint(filters.base_filters):
+        # (Without a filter in the query, building and validating the filter form is all cost.)
         _refuse_hidden_filters(user, resource, request.query_params)
         filterset = resource.filterset(request.query_params, queryset=queryset, request=request)
         if not filterset.is_valid():
@@ -101,7 +103,8 @@ def resource_list(request: Any, resource: Resource, view: APIView) -> Response:
         queryset = filterset.qs
     paginator = KeysetPagination(resource.ordering)
     if resource.rows is not None:
-        # Rows, not model instances (sync.resources.Rows); DRF's cursor reads dicts too.
+        # Rows, not model instances (sync.resources.Rows), as named tuples: DRF reads the
+        # position of the next page by name.
         page = paginator.paginate_queryset(
             resource.rows.values(queryset, named=True), request, view=view
         )
