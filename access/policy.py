@@ -106,7 +106,8 @@ SENSITIVE_FIELDS: dict[str, frozenset[str]] = {
     "families.referencesample": frozenset({"lab_reference"}),
 }
 
-_NAMES = frozenset(
+# Every name of the person: the case's name search key is made of them (cases.search).
+NAME_FIELDS = frozenset(
     {
         "given_name_ar",
         "father_name_ar",
@@ -118,7 +119,7 @@ _NAMES = frozenset(
         "family_name_latn",
     }
 )
-_IDENTITY = frozenset({"id", "case_number", "sex", "status"}) | _NAMES
+_IDENTITY = frozenset({"id", "case_number", "sex", "status"}) | NAME_FIELDS
 # What identification needs: names, sex, age, origin (and the year of birth, not the date).
 _IDENTIFICATION = _IDENTITY | frozenset(
     {

@@ -2,13 +2,20 @@
 
 1. refuse anything but PostgreSQL; create the database if it does not exist; migrate;
 2. bring it to N scale cases with `seed --scale` (reused when it already holds N);
-3. a bench account (a caseworker of one office, no administrator anywhere) and a bearer token;
+3. a bench account (a caseworker of every office, no administrator anywhere) and a bearer token;
 4. gunicorn with config.settings.bench on a free localhost port;
 5. for each path, ours and the raw-SQL view (bench.raw_views) under the same load, one after the
    other, and the database time of the main query (`EXPLAIN (ANALYZE)`, median of 5);
 6. a full pull of the change feed by one client, ours and raw (capped in --quick);
 7. the figures reconciliation and every report over the API, sequentially (p50);
-8. the table, printed and written as JSON.
+8. the rows of bench.extras, each skippable: name search under load and batch sync (with the
+   server), then the server stopped: audit_verify, a CSV export in a worker process, the seed
+   rate, and the reports through a second server reading from a copy of the database as its
+   replica;
+9. the table, printed and written as JSON.
+
+The result's table and rows are bench.table; the server bench.server; shared measuring helpers
+bench.measure.
 """
 
 from __future__ import annotations
@@ -17,14 +24,7 @@ import datetime as dt
 import json
 import os
 import platform
-import secrets
-import socket
-import statistics
-import subprocess
-import sys
-import time
-from dataclasses import dataclass, field
-from importlib.util import find_spec
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -35,17 +35,20 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import OperationalError, connection
 
-from . import raw_views
+from . import extras, raw_views
 from .load import run_load, wrk_available
+from .measure import FEED_PULL_LIMIT, explain_ms, feed_pull, reports_p50, same_rows
+from .offline import loaded_rate
+from .server import Server
+from .table import Row, failed_row, row_json, table_lines
+
+__all__ = ["BenchOptions", "Row", "drf_cursor", "run", "table_lines"]
 
 BENCH_USERNAME = "bench-caseworker"
-FEED_PULL_LIMIT = raw_views.FEED_MAX_PAGE_SIZE
 FEED_PAGE_LIMIT = raw_views.FEED_PAGE_SIZE
 DEEP_FRACTION = 0.9
 DETAIL_SAMPLE = 200
-EXPLAIN_RUNS = 5
 WARM_UP_SECONDS = 2
-REPORT_BUDGET_MS = 1000.0
 
 
 @dataclass
@@ -60,19 +63,7 @@ class BenchOptions:
     report_runs: int = 5
     audit_per_case: int = 10
     json_out: Path | None = None
-
-
-@dataclass
-class Row:
-    path: str
-    ours: dict[str, Any] | None = None
-    raw: dict[str, Any] | None = None
-    ratio: float | None = None
-    db_ms: float | None = None
-    target: str = "-"
-    passed: bool | None = None
-    note: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
+    skip: frozenset[str] = frozenset()  # names of bench.extras.EXTRAS not to measure
 
 
 # --- the database --------------------------------------------------------------------------------
@@ -109,40 +100,58 @@ def ensure_database(log) -> None:
     connection.ensure_connection()
 
 
-def database_build(cases: int, audit_per_case: int, log) -> int:
-    """Migrate and bring the database to `cases` scale cases; returns how many it holds."""
+@dataclass
+class Build:
+    scale_cases: int
+    # This run's `seed --scale`: cases, seconds (seed's own timing), audit entries per case;
+    # None when the database was reused.
+    load: dict[str, Any] | None = None
+
+
+def database_build(cases: int, audit_per_case: int, log) -> Build:
+    """Migrate and bring the database to `cases` scale cases."""
+    import time
+
     from seeds.scale import scale_cases_loaded
 
     call_command("migrate", interactive=False, verbosity=0)
     loaded = scale_cases_loaded()
     if loaded == cases:
         log(f"Reusing the database: {loaded:,} scale cases already loaded.")
-        return loaded
+        return Build(loaded)
     if loaded > cases:
         log(
             f"Warning: the database holds {loaded:,} scale cases, more than the {cases:,} "
             "asked; measuring what is there (use a fresh database for the asked size)."
         )
-        return loaded
+        return Build(loaded)
     log(f"Loading {cases - loaded:,} scale cases (seed --scale) ...")
+    writer = _Writer(log)
+    started = time.perf_counter()
     call_command(
         "seed",
         scale=cases - loaded,
         audit_per_case=audit_per_case,
         no_progress=True,
-        stdout=_Writer(log),
+        stdout=writer,
     )
+    wall = time.perf_counter() - started
+    # seed's own timing of the load (without the reference data it upserts first), or ours.
+    measured = loaded_rate("\n".join(writer.lines)) or (cases - loaded, wall)
     with connection.cursor() as cursor:
         cursor.execute("VACUUM (ANALYZE)")  # fresh statistics and visibility map for the plans
-    return scale_cases_loaded()
+    load = {"cases": measured[0], "seconds": measured[1], "audit_per_case": audit_per_case}
+    return Build(scale_cases_loaded(), load)
 
 
 class _Writer:
     def __init__(self, log) -> None:
         self.log = log
+        self.lines: list[str] = []
 
     def write(self, text: str) -> None:
         if text.strip():
+            self.lines.append(text.rstrip())
             self.log("  " + text.rstrip())
 
     def flush(self) -> None:
@@ -157,7 +166,7 @@ class Subject:
     user: Any
     token: Any
     raw_token: str
-    office_code: str
+    office_codes: list[str]
     offices: list[Any]
     visible: int
     deep_position: str | None
@@ -166,21 +175,22 @@ class Subject:
 
 
 def subject_prepare() -> Subject:
-    from django.db.models import Count
+    """The bench account: a caseworker of every office, so that its case list is every case
+    (the deep page is DEEP_FRACTION of all of them in) and its feed pull a pull of every case."""
+    from django.db.models import Max, Min
 
     from access import policy
     from access.models import Role
     from access.services import user_create
     from access.tokens import token_issue
-    from cases.models import Case
+    from cases.models import Case, Office
     from sync.feed import cursor_encode
     from sync.models import FeedEntry
 
-    busiest = Case.objects.values("office__code").annotate(n=Count("id")).order_by("-n").first()
-    if busiest is None:
+    if not Case.objects.exists():
         raise CommandError("no cases in the database: the scale load did not run")
-    office_code = busiest["office__code"]
-    user = user_create(username=BENCH_USERNAME, role=Role.CASEWORKER, offices=[office_code])
+    office_codes = list(Office.objects.order_by("code").values_list("code", flat=True))
+    user = user_create(username=BENCH_USERNAME, role=Role.CASEWORKER, offices=office_codes)
     token, raw = token_issue(user=user, days=1, name="manage.py bench")
     visible_cases = policy.cases_visible_to(user).order_by("case_number")
     visible = visible_cases.count()
@@ -194,23 +204,14 @@ def subject_prepare() -> Subject:
         str(pk) for pk in visible_cases.order_by("?").values_list("id", flat=True)[:DETAIL_SAMPLE]
     ]
     offices = list(user.office_memberships.values_list("office_id", flat=True))
-    # The feed page starts halfway through the user's own part of the feed (the scale load does
-    # not spread each office's cases evenly over the feed: a page from the middle of the whole
-    # feed can hold none of them).
-    middle = (
-        FeedEntry.objects.filter(
-            resource="cases",
-            record_id__in=Case.objects.filter(office__in=offices).values("id"),
-        )
-        .order_by("seq")
-        .values_list("seq", flat=True)[visible // 2 : visible // 2 + 1]
-    )
-    since = (middle[0] - 1) if middle else 0
+    # The feed page starts in the middle of the cases' feed (the user sees every case).
+    bounds = FeedEntry.objects.filter(resource="cases").aggregate(first=Min("seq"), last=Max("seq"))
+    since = (bounds["first"] + bounds["last"]) // 2 if bounds["first"] is not None else 0
     return Subject(
         user=user,
         token=token,
         raw_token=raw,
-        office_code=office_code,
+        office_codes=office_codes,
         offices=offices,
         visible=visible,
         deep_position=deep_position,
@@ -280,162 +281,92 @@ def _feed_after(cursor: str) -> int:
     return cursor_decode(cursor)
 
 
-def explain_ms(statement: tuple[str, list], runs: int = EXPLAIN_RUNS) -> float:
-    """Median execution time of the statement by EXPLAIN (ANALYZE), in ms."""
-    sql, params = statement
-    timings = []
-    with connection.cursor() as cursor:
-        for _run in range(runs):
-            cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}", params)
-            plan = cursor.fetchone()[0]
-            plan = json.loads(plan) if isinstance(plan, str) else plan
-            timings.append(plan[0]["Execution Time"])
-    return statistics.median(timings)
+# --- the run -------------------------------------------------------------------------------------
 
 
-# --- the server ----------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class Server:
-    """gunicorn with the bench settings, started and stopped by us (by its own process id)."""
-
-    def __init__(self, *, workers: int, log_path: Path) -> None:
-        if find_spec("gunicorn") is None:
-            raise CommandError(
-                "gunicorn is not installed: pip install -e '.[bench]' (make bench does it)"
-            )
-        self.port = free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}"
-        self.workers = workers
-        self.log_path = log_path
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "config.settings.bench",
-            # A random key per run: nothing signed by a bench server outlives it.
-            "DJANGO_SECRET_KEY": os.environ.get("DJANGO_SECRET_KEY") or secrets.token_urlsafe(50),
-            "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
-            "DJANGO_LOG_LEVEL": os.environ.get("DJANGO_LOG_LEVEL", "WARNING"),
-        }
-        command = [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "config.wsgi",
-            "--bind",
-            f"127.0.0.1:{self.port}",
-            "--workers",
-            str(self.workers),
-            "--log-level",
-            "warning",
-        ]
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        log_file = self.log_path.open("w")
-        self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
-            command, cwd=settings.BASE_DIR, env=env, stdout=log_file, stderr=subprocess.STDOUT
+def _path_rows(
+    client: httpx.Client, server: Server, subject: Subject, options: BenchOptions, driver: str, log
+) -> tuple[list[Row], int]:
+    """Each path, ours and raw under the same load; the rows and the count of failed requests."""
+    rows, errors = [], 0
+    for path in paths_for(subject):
+        same, detail = same_rows(client, path.ours[0], path.raw[0])
+        log(f"- {path.name}: {'same rows' if same else 'MISMATCH'}, {detail}")
+        # Every worker warm (code paths, connection, caches) before the measured runs.
+        run_load(
+            driver,
+            server.base_url,
+            [*path.ours, *path.raw],
+            subject.raw_token,
+            concurrency=options.concurrency,
+            duration=WARM_UP_SECONDS,
         )
-        log_file.close()
-
-    def wait_ready(self, token: str, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        headers = {"Authorization": f"Bearer {token}"}
-        while time.monotonic() < deadline:
-            if self.process is not None and self.process.poll() is not None:
-                raise CommandError(f"gunicorn exited at start; see {self.log_path}")
-            try:
-                if httpx.get(f"{self.base_url}/api/v1/me/", headers=headers).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.3)
-        raise CommandError(f"gunicorn did not answer in {timeout:.0f}s; see {self.log_path}")
-
-    def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-
-
-# --- measuring -----------------------------------------------------------------------------------
-
-
-def _same_rows(client: httpx.Client, ours: str, raw: str) -> tuple[bool, str]:
-    """One request to each: both 200 and the same records (ids), before any load."""
-    answers = [client.get(url) for url in (ours, raw)]
-    if any(answer.status_code != 200 for answer in answers):
-        return False, "status " + "/".join(str(a.status_code) for a in answers)
-
-    def ids(body: dict) -> list:
-        return [item["id"] for item in body.get("results", [body])]
-
-    first, second = (ids(answer.json()) for answer in answers)
-    if first != second:
-        return False, f"different records ({len(first)} vs {len(second)})"
-    return True, f"{len(first)} records"
-
-
-def feed_pull(client: httpx.Client, url: str, cap: int | None, **params: str) -> dict[str, Any]:
-    """One client pulls the feed from the start until it is done (or `cap` records)."""
-    since = ""
-    records = pages = 0
-    started = time.perf_counter()
-    while True:
-        # (httpx's params replace the URL's query string: every parameter goes here.)
-        answer = client.get(url, params={**params, "since": since, "limit": FEED_PULL_LIMIT})
-        answer.raise_for_status()
-        body = answer.json()
-        records += len(body["results"])
-        pages += 1
-        since = body["next_cursor"]
-        if not body["has_more"] or (cap is not None and records >= cap):
-            break
-    seconds = time.perf_counter() - started
-    return {
-        "records": records,
-        "pages": pages,
-        "seconds": round(seconds, 3),
-        "records_per_s": round(records / seconds, 1) if seconds else 0.0,
-        "complete": not body["has_more"],
-    }
-
-
-def reports_p50(client: httpx.Client, runs: int) -> list[Row]:
-    listing = client.get("/api/v1/reports/")
-    listing.raise_for_status()
-    jobs = [("figures reconciliation", "/api/v1/reports/figures/")]
-    jobs += [(f"report {r['key']}", r["url"]) for r in listing.json()["results"]]
-    rows = []
-    for name, url in jobs:
-        timings, failures = [], 0
-        for _run in range(runs):
-            started = time.perf_counter()
-            answer = client.get(url)
-            timings.append((time.perf_counter() - started) * 1000)
-            failures += answer.status_code != 200
-        p50 = statistics.median(timings)
+        results = {}
+        for side, urls in (("ours", path.ours), ("raw", path.raw)):
+            results[side] = run_load(
+                driver,
+                server.base_url,
+                urls,
+                subject.raw_token,
+                concurrency=options.concurrency,
+                duration=options.duration,
+            )
+        ours, raw = results["ours"], results["raw"]
+        errors += ours.failures + raw.failures
         rows.append(
             Row(
-                path=name,
-                ours={"p50_ms": round(p50, 1), "max_ms": round(max(timings), 1), "runs": runs},
-                target=f"p50 <= {REPORT_BUDGET_MS:.0f} ms",
-                passed=failures == 0 and p50 <= REPORT_BUDGET_MS,
-                note=f"{failures} failed" if failures else "",
+                path=path.name,
+                ours=ours.as_json(),
+                raw=raw.as_json(),
+                ratio=round(ours.rps / raw.rps, 2) if raw.rps else None,
+                db_ms=round(explain_ms(path.explain), 2),
+                note="" if same else f"rows differ: {detail}",
             )
         )
-    return rows
+        log(
+            f"  ours {ours.rps:,.0f} req/s p50 {ours.p50_ms:.1f} ms, "
+            f"raw {raw.rps:,.0f} req/s p50 {raw.p50_ms:.1f} ms"
+        )
+    _targets(rows)
+    return rows, errors
+
+
+def _feed_row(client: httpx.Client, cap: int | None, log) -> Row:
+    pulls = {
+        "ours": feed_pull(client, "/api/v1/changes/", cap, resource="cases"),
+        "raw": feed_pull(client, "/bench/raw/changes/", cap),
+    }
+    ours_rate, raw_rate = pulls["ours"]["records_per_s"], pulls["raw"]["records_per_s"]
+    cap_note = f"capped at {cap:,} records" if cap and not pulls["ours"]["complete"] else ""
+    if pulls["ours"]["complete"] and pulls["ours"]["records"] != pulls["raw"]["records"]:
+        cap_note = "ours and raw pulled different counts of records"
+    log(f"- feed pull: ours {ours_rate:,.0f} records/s, raw {raw_rate:,.0f} records/s")
+    return Row(
+        path=f"change feed, full pull by one client (cases, {FEED_PULL_LIMIT}/page)",
+        ours=pulls["ours"],
+        raw=pulls["raw"],
+        ratio=round(ours_rate / raw_rate, 2) if raw_rate else None,
+        target=">= 20,000 records/s",
+        passed=ours_rate >= 20_000,
+        note=cap_note,
+    )
+
+
+def _extra(name: str, path: str, target: str, options: BenchOptions, log, measure) -> list[Row]:
+    """One of bench.extras' rows, unless skipped; a failure to measure becomes a FAIL row."""
+    if name in options.skip:
+        log(f"- {name}: skipped")
+        return []
+    log(f"- {name} ...")
+    try:
+        made = measure()
+    except Exception as error:  # noqa: BLE001 - the other rows are still worth having
+        log(f"  {name} could not be measured: {error!r}")
+        return [failed_row(path, target, error)]
+    made = made if isinstance(made, list) else [made]
+    for row in made:
+        log(f"  {row.path}: {'pass' if row.passed else 'FAIL'} {row.note}".rstrip())
+    return made
 
 
 def run(options: BenchOptions, log) -> dict[str, Any]:
@@ -443,7 +374,8 @@ def run(options: BenchOptions, log) -> dict[str, Any]:
     ensure_database(log)
     started_at = dt.datetime.now(dt.UTC)
     load_before = os.getloadavg()
-    loaded = database_build(options.cases, options.audit_per_case, log)
+    build = database_build(options.cases, options.audit_per_case, log)
+    loaded = build.scale_cases
     subject = subject_prepare()
     driver = options.driver
     if driver == "auto":
@@ -451,8 +383,8 @@ def run(options: BenchOptions, log) -> dict[str, Any]:
     elif driver == "wrk" and not wrk_available():
         raise CommandError("wrk is not installed (apt-get install wrk), or use --driver python")
     log(
-        f"Bench user {BENCH_USERNAME} (caseworker, {subject.office_code}) sees "
-        f"{subject.visible:,} of {loaded:,} scale cases. Driver: {driver}, "
+        f"Bench user {BENCH_USERNAME} (caseworker of all {len(subject.office_codes)} offices) "
+        f"sees {subject.visible:,} cases ({loaded:,} scale cases). Driver: {driver}, "
         f"{options.concurrency} connections, {options.duration}s per path, "
         f"{options.workers} gunicorn workers."
     )
@@ -462,76 +394,95 @@ def run(options: BenchOptions, log) -> dict[str, Any]:
     rows: list[Row] = []
     errors = 0
     try:
-        server.start()
-        server.wait_ready(subject.raw_token)
-        headers = {"Authorization": f"Bearer {subject.raw_token}"}
-        with httpx.Client(base_url=server.base_url, headers=headers, timeout=120.0) as client:
-            for path in paths_for(subject):
-                same, detail = _same_rows(client, path.ours[0], path.raw[0])
-                log(f"- {path.name}: {'same rows' if same else 'MISMATCH'}, {detail}")
-                # Every worker warm (code paths, connection, caches) before the measured runs.
-                run_load(
-                    driver,
-                    server.base_url,
-                    [*path.ours, *path.raw],
-                    subject.raw_token,
-                    concurrency=options.concurrency,
-                    duration=WARM_UP_SECONDS,
+        try:
+            server.start()
+            server.wait_ready(subject.raw_token)
+            headers = {"Authorization": f"Bearer {subject.raw_token}"}
+            with httpx.Client(base_url=server.base_url, headers=headers, timeout=120.0) as client:
+                path_rows, errors = _path_rows(client, server, subject, options, driver, log)
+                rows += path_rows
+                try:
+                    rows.append(_feed_row(client, options.feed_cap, log))
+                except httpx.HTTPError as error:  # the rest is still worth measuring
+                    log(f"- feed pull failed: {error!r}")
+                    rows.append(failed_row("change feed, full pull", ">= 20,000 records/s", error))
+                    errors += 1
+                rows += reports_p50(client, options.report_runs)
+                rows += _extra(
+                    "name-search",
+                    "name search (Arabic and Latin spellings)",
+                    "p95 <= 150 ms",
+                    options,
+                    log,
+                    lambda: extras.name_search_rows(
+                        client=client,
+                        server=server,
+                        subject=subject,
+                        options=options,
+                        driver=driver,
+                    ),
                 )
-                results = {}
-                for side, urls in (("ours", path.ours), ("raw", path.raw)):
-                    results[side] = run_load(
-                        driver,
-                        server.base_url,
-                        urls,
-                        subject.raw_token,
-                        concurrency=options.concurrency,
-                        duration=options.duration,
-                    )
-                ours, raw = results["ours"], results["raw"]
-                errors += ours.failures + raw.failures
-                row = Row(
-                    path=path.name,
-                    ours=ours.as_json(),
-                    raw=raw.as_json(),
-                    ratio=round(ours.rps / raw.rps, 2) if raw.rps else None,
-                    db_ms=round(explain_ms(path.explain), 2),
-                    note="" if same else f"rows differ: {detail}",
+                rows += _extra(
+                    "sync",
+                    "batch sync upsert",
+                    ">= 2,000 records/s",
+                    options,
+                    log,
+                    lambda: extras.sync_row(
+                        server=server,
+                        subject=subject,
+                        run=started_at.strftime("%y%m%d%H%M%S"),
+                        options=options,
+                    ),
                 )
-                rows.append(row)
-                log(
-                    f"  ours {ours.rps:,.0f} req/s p50 {ours.p50_ms:.1f} ms, "
-                    f"raw {raw.rps:,.0f} req/s p50 {raw.p50_ms:.1f} ms"
-                )
-            _targets(rows)
-
-            cap = options.feed_cap
-            pulls = {
-                "ours": feed_pull(client, "/api/v1/changes/", cap, resource="cases"),
-                "raw": feed_pull(client, "/bench/raw/changes/", cap),
-            }
-            ours_rate, raw_rate = pulls["ours"]["records_per_s"], pulls["raw"]["records_per_s"]
-            cap_note = f"capped at {cap:,} records" if cap and not pulls["ours"]["complete"] else ""
-            if pulls["ours"]["complete"] and pulls["ours"]["records"] != pulls["raw"]["records"]:
-                cap_note = "ours and raw pulled different counts of records"
-            rows.append(
-                Row(
-                    path=f"change feed, full pull by one client (cases, {FEED_PULL_LIMIT}/page)",
-                    ours=pulls["ours"],
-                    raw=pulls["raw"],
-                    ratio=round(ours_rate / raw_rate, 2) if raw_rate else None,
-                    target=">= 20,000 records/s",
-                    passed=ours_rate >= 20_000,
-                    note=cap_note,
-                )
-            )
-            log(f"- feed pull: ours {ours_rate:,.0f} records/s, raw {raw_rate:,.0f} records/s")
-            rows += reports_p50(client, options.report_runs)
+        finally:
+            server.stop()
+        # Without the server: nothing else competes for the two cores.
+        rows += _extra(
+            "audit",
+            "audit_verify (every entry)",
+            ">= 150,000 entries/s",
+            options,
+            log,
+            extras.audit_row,
+        )
+        rows += _extra(
+            "export",
+            "CSV export (~100,000 rows, worker process)",
+            "<= 60 s, <= 300 MB",
+            options,
+            log,
+            lambda: extras.export_row(subject),
+        )
+        rows += _extra(
+            "seed-rate",
+            "seed --scale load",
+            ">= 10,000 cases/s",
+            options,
+            log,
+            lambda: extras.seed_row(
+                load=build.load, audit_per_case=options.audit_per_case, log=log
+            ),
+        )
+        rows += _extra(
+            "replica",
+            "replica: reports",
+            "p50 <= 1000 ms",
+            options,
+            log,
+            lambda: extras.replica_rows(
+                subject=subject, scale_cases=loaded, options=options, out=out, log=log
+            ),
+        )
     finally:
-        server.stop()
         from access.tokens import token_revoke
 
         token_revoke(token=subject.token)
+    errors += sum(
+        (row.ours or {}).get("failures") or 0
+        for row in rows
+        if row.path.startswith(("name search", "batch sync"))
+    )
 
     result = {
         "started_at": started_at.isoformat(),
@@ -547,8 +498,9 @@ def run(options: BenchOptions, log) -> dict[str, Any]:
         "database": {
             "name": connection.settings_dict.get("NAME"),
             "scale_cases": loaded,
+            "loaded_this_run": build.load,
             "visible_to_bench_user": subject.visible,
-            "bench_user": f"{BENCH_USERNAME} (caseworker, {subject.office_code})",
+            "bench_user": f"{BENCH_USERNAME} (caseworker of {', '.join(subject.office_codes)})",
             "replica": bool(getattr(settings, "DATABASE_READ_REPLICA", None)),
         },
         "run": {
@@ -559,9 +511,10 @@ def run(options: BenchOptions, log) -> dict[str, Any]:
             "gunicorn_workers": options.workers,
             "feed_cap": options.feed_cap,
             "report_runs": options.report_runs,
+            "skipped": sorted(options.skip),
             "failed_requests": errors,
         },
-        "rows": [_row_json(row) for row in rows],
+        "rows": [row_json(row) for row in rows],
     }
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
@@ -587,75 +540,3 @@ def _server_version() -> str:
     with connection.cursor() as cursor:
         cursor.execute("SHOW server_version")
         return cursor.fetchone()[0]
-
-
-def _row_json(row: Row) -> dict[str, Any]:
-    return {
-        "path": row.path,
-        "ours": row.ours,
-        "raw": row.raw,
-        "ratio": row.ratio,
-        "db_ms": row.db_ms,
-        "target": row.target,
-        "pass": row.passed,
-        "note": row.note,
-        **row.extra,
-    }
-
-
-# --- the table -----------------------------------------------------------------------------------
-
-
-def _num(value: Any, digits: int = 1) -> str:
-    if value is None:
-        return "-"
-    return f"{value:,.{digits}f}" if isinstance(value, float) else f"{value:,}"
-
-
-def table_lines(result: dict[str, Any]) -> list[str]:
-    """The result as a Markdown table (readable in a terminal, pasted as is into the notes)."""
-    lines = [
-        "| path | ours req/s | p50 ms | p95 ms | raw req/s | p50 ms | p95 ms | ratio | db ms "
-        "| target | pass |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|",
-    ]
-    for row in result["rows"]:
-        ours, raw = row["ours"] or {}, row["raw"] or {}
-        if "records_per_s" in ours:  # the feed pull: records/s in the req/s columns
-            cells = [
-                f"{_num(ours['records_per_s'], 0)} rec/s",
-                "",
-                "",
-                f"{_num(raw.get('records_per_s'), 0)} rec/s",
-                "",
-                "",
-            ]
-        elif "rps" in ours:
-            cells = [
-                _num(ours["rps"], 0),
-                _num(ours["p50_ms"]),
-                _num(ours["p95_ms"]),
-                _num(raw.get("rps"), 0),
-                _num(raw.get("p50_ms")),
-                _num(raw.get("p95_ms")),
-            ]
-        else:  # reports: sequential, p50 only
-            cells = ["", _num(ours.get("p50_ms")), "", "", "", ""]
-        verdict = {True: "pass", False: "FAIL", None: "-"}[row["pass"]]
-        if row["note"]:
-            verdict += f" ({row['note']})"
-        lines.append(
-            "| "
-            + " | ".join(
-                [
-                    row["path"],
-                    *cells,
-                    _num(row["ratio"], 2),
-                    _num(row["db_ms"], 2),
-                    row["target"],
-                    verdict,
-                ]
-            )
-            + " |"
-        )
-    return lines

@@ -142,9 +142,16 @@ class TrigramWordSimilar(models.Lookup):
 
 
 def _key_matches(field: str, key: str) -> Q:
-    condition = Q(**{f"{field}__contains": key})
-    if connection.vendor == "postgresql":
-        condition |= Q(**{f"{field}__trigram_word_similar": key})
+    """Every word of the (folded) query in the key, in any order: "Khalida Qasim" finds
+    "khalida murad qasim" (given and family name, the father's between them). On PostgreSQL each
+    word is matched by trigram word similarity, which also finds near spellings, through the GIN
+    index; on SQLite by substring. Matching the whole query as one string instead missed a third
+    of given-plus-family-name searches, and its substring test made PostgreSQL recheck far more
+    rows (measured in docs/performance.md)."""
+    lookup = "trigram_word_similar" if connection.vendor == "postgresql" else "contains"
+    condition = Q()
+    for word in key.split():
+        condition &= Q(**{f"{field}__{lookup}": word})
     return condition
 
 

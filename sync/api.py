@@ -53,6 +53,10 @@ def _denied(user: Any, resource: Resource, subject_id: Any = "") -> PermissionDe
     return PermissionDenied(_("Your role has no access to %(name)s.") % {"name": resource.name})
 
 
+def _revealed_fields(revealed: str | tuple[str, ...]) -> frozenset[str]:
+    return frozenset((revealed,) if isinstance(revealed, str) else revealed)
+
+
 def _refuse_hidden_filters(user: Any, resource: Resource, params: Any) -> None:
     """A filter on a field is a question about its value: not for those who may not see it."""
     if not resource.filter_reveals or resource.filterable_fields is None:
@@ -61,7 +65,7 @@ def _refuse_hidden_filters(user: Any, resource: Resource, params: Any) -> None:
     refused = {
         param: [_("You may not filter on a field your role cannot see.")]
         for param, revealed in resource.filter_reveals.items()
-        if param in params and revealed not in visible
+        if param in params and not _revealed_fields(revealed) <= visible
     }
     if refused:
         raise ValidationError(refused)

@@ -286,7 +286,7 @@ class Resource:
     description: str = ""
     # Filters that reveal a field: refused to users for whom the field is not among
     # `filterable_fields(user)`.
-    filter_reveals: dict[str, str] = field(default_factory=dict)
+    filter_reveals: dict[str, str | tuple[str, ...]] = field(default_factory=dict)
     filterable_fields: Callable[[Any], frozenset[str]] | None = None
     # Personal data: each record shown is audited (reference data and graves are not).
     personal: bool = True
@@ -344,7 +344,9 @@ _CASE_FILTER_REVEALS = {
     "age_min": "age_at_abduction",
     "age_max": "age_at_abduction",
     # A search by name tells whether someone of that name is among the cases.
-    "name": "given_name_latn",
+    # The search key holds every name of the person (and the alternate names): only for a
+    # role that sees them all.
+    "name": tuple(sorted(policy.NAME_FIELDS)),
 }
 
 RESOURCES: dict[str, Resource] = {

@@ -193,3 +193,185 @@ def test_bench_settings_are_production_over_plain_http():
         "rest_framework.permissions.IsAuthenticated",
         "60",
     ]
+
+
+# --- the rows beyond the side-by-side paths (bench.extras and its helpers) ----------------------
+
+
+def test_name_queries_mix_scripts_and_spellings_and_keep_the_search_key():
+    """Every query, another spelling or not, has the search key of the words it was drawn
+    from, so it must find that case; half are Arabic, a third another spelling."""
+    import random
+
+    from bench.names import VARIANT_SHARE, name_queries, spelling_variant
+    from cases.search import normalise
+    from seeds import names
+
+    rng = random.Random(7)
+    people = []
+    for number in range(60):
+        given, father, family = (
+            names.given_name(rng, "female"),
+            names.given_name(rng, "male"),
+            names.family_name(rng),
+        )
+        people.append(
+            {
+                "id": f"case-{number}",
+                "case_number": f"SC-DHK-{number:07d}",
+                **{f"{part}_name_latn": name[0] for part, name in _parts(given, father, family)},
+                **{f"{part}_name_ar": name[1] for part, name in _parts(given, father, family)},
+            }
+        )
+    queries = name_queries(people, count=60)
+    assert queries == name_queries(people, count=60)  # the same list every run
+    assert [query.case_id for query in queries] == [person["id"] for person in people]
+    assert sum(query.script == "ar" for query in queries) == 30
+    assert sum(query.variant for query in queries) == 60 // VARIANT_SHARE
+    for query, person in zip(queries, people, strict=True):
+        own = {
+            normalise(
+                f"{person[f'given_name_{query.script}']} {person[f'{second}_name_{query.script}']}"
+            )
+            for second in ("father", "family")
+        }
+        assert normalise(query.text) in own, query
+        assert parse_qs(urlsplit(query.url).query)["name"] == [query.text]
+        assert parse_qs(urlsplit(query.own_case_url).query) == {
+            "name": [query.text],
+            "case_number": [person["case_number"]],
+        }
+        assert query.second in {"father", "family"}
+        arabic = any("\u0600" <= ch <= "\u06ff" for ch in query.text)
+        assert arabic == (query.script == "ar")
+    for person in people:  # and a variant is never the name as recorded
+        for script in ("ar", "latn"):
+            name = f"{person[f'given_name_{script}']} {person[f'family_name_{script}']}"
+            variant = spelling_variant(name, rng)
+            assert variant != name and normalise(variant) == normalise(name)
+
+
+def _parts(given, father, family):
+    return [("given", given), ("father", father), ("family", family)]
+
+
+def test_table_shows_each_kind_of_new_row():
+    from bench.table import Row, failed_row, row_json, table_lines
+
+    rows = [
+        Row("name search", ours={"rps": 85.2, "p50_ms": 60.0, "p95_ms": 140.5, "failures": 0}),
+        Row("batch sync upsert", ours={"records_per_s": 2450.0}, target=">= 2,000", passed=True),
+        Row("audit_verify", ours={"rate": 181234.5, "unit": "entries/s"}, passed=True),
+        Row("CSV export", ours={"summary": "41.2 s, 182 MB peak"}, passed=True),
+        Row("replica: report x", ours={"p50_ms": 12.3}, note="a | b"),
+        failed_row("seed --scale load", ">= 10,000 cases/s", RuntimeError("no database")),
+    ]
+    lines = table_lines({"rows": [row_json(row) for row in rows]})
+    cells = [[cell.strip() for cell in line.strip("|").split("|")] for line in lines[2:]]
+    assert all(len(row) == 11 for row in cells)  # the pipe in a note does not add a column
+    name, sync, audit, export, replica, seed = cells
+    assert name[1:7] == ["85", "60.0", "140.5", "-", "-", "-"]
+    assert sync[1] == "2,450 rec/s" and sync[4] == ""  # no raw side
+    assert audit[1] == "181,234 entries/s"
+    assert export[1] == "41.2 s, 182 MB peak"
+    assert replica[2] == "12.3" and replica[-1] == "- (a / b)"
+    assert seed[-1].startswith("FAIL (not measured: RuntimeError('no database')")
+
+
+def test_age_window_picks_the_fewest_rows_at_or_above_the_target():
+    from bench.offline import age_window
+
+    counts = {20: 40, 21: 70, 22: 30, 23: 10, 40: 95, None: 500}
+    assert age_window(counts, 100) == (21, 22, 100)  # not 20-21 (110), nor 40-... (not enough)
+    assert age_window(counts, 95) == (40, 40, 95)
+    assert age_window(counts, 1000) is None  # cases of unknown age are never in a window
+    assert age_window({}, 1) is None
+
+
+def test_seed_rate_line_is_read_from_seed_output():
+    from bench.offline import loaded_rate
+
+    assert loaded_rate("Rows: ...\nLoaded 20,000 scale cases in 15.9s: 1,254 cases/s.") == (
+        20000,
+        15.9,
+    )
+    assert loaded_rate("Synthetic records already loaded") is None
+
+
+@pytest.mark.django_db
+def test_bench_user_is_a_caseworker_of_every_office_after_a_scale_load():
+    """What the bench prepares on a (small) scale load: seed's rate line is readable, the bench
+    user sees every case, the deep page is 90% in, the feed page starts mid-feed."""
+    import io
+
+    from bench.offline import loaded_rate
+    from bench.runner import DEEP_FRACTION, subject_prepare
+    from cases.models import Office
+    from sync.feed import cursor_decode
+    from sync.models import FeedEntry
+
+    out = io.StringIO()
+    call_command("seed", "--scale", "40", "--no-progress", stdout=out)
+    cases, seconds = loaded_rate(out.getvalue())
+    assert cases == 40 and seconds >= 0  # "in 0.0s" at this size
+    subject = subject_prepare()
+    assert subject.office_codes == sorted(Office.objects.values_list("code", flat=True))
+    assert len(subject.office_codes) > 1
+    assert subject.visible == Case.objects.count()
+    numbers = sorted(Case.objects.values_list("case_number", flat=True))
+    assert subject.deep_position == numbers[int(len(numbers) * DEEP_FRACTION) - 1]
+    seqs = FeedEntry.objects.filter(resource="cases").values_list("seq", flat=True)
+    assert min(seqs) < cursor_decode(subject.feed_since) < max(seqs)
+
+
+@pytest.mark.django_db
+def test_sync_records_are_created_by_the_batch_endpoint_and_unchanged_when_replayed(
+    offices, gazetteer
+):
+    """What the batch-sync row sends is valid: every record created, none rejected."""
+    from bench.sync_load import SYNC_CASE_PREFIX, sync_records
+
+    user = user_create(username="bench-caseworker", role=Role.CASEWORKER, offices=["DHK", "SNJ"])
+    _token, raw = token_issue(user=user, days=1)
+    client = Client(headers={"Authorization": f"Bearer {raw}"})
+    records = sync_records(
+        run="t1", first=0, count=6, office_codes=["DHK", "SNJ"], village_ids=[gazetteer["kocho"].pk]
+    )
+    assert len({record["external_id"] for record in records}) == 6
+    answer = client.post(
+        "/api/v1/sync/cases/", {"records": records}, content_type="application/json"
+    )
+    assert answer.status_code == 200, answer.content
+    assert (answer.json()["created"], answer.json()["rejected"]) == (6, 0)
+    created = Case.objects.filter(case_number__startswith=SYNC_CASE_PREFIX)
+    assert sorted(created.values_list("office__code", flat=True)) == ["DHK"] * 3 + ["SNJ"] * 3
+    again = client.post(
+        "/api/v1/sync/cases/", {"records": records}, content_type="application/json"
+    )
+    assert again.json()["unchanged"] == 6
+    # The next batch of the same run numbers on: new cases, not updates.
+    more = sync_records(
+        run="t1", first=6, count=2, office_codes=["DHK"], village_ids=[gazetteer["kocho"].pk]
+    )
+    answer = client.post("/api/v1/sync/cases/", {"records": more}, content_type="application/json")
+    assert answer.json()["created"] == 2
+
+
+def test_replica_routing_note_names_both_databases():
+    from bench.replica import DatabaseStats, replica_name, routing_note
+
+    assert replica_name("tracker_bench") == "tracker_bench_replica"
+    assert len(replica_name("x" * 80)) == 63  # PostgreSQL's limit on a name
+    before, after = DatabaseStats(10, 1000), DatabaseStats(14, 501000)
+    assert after - before == DatabaseStats(4, 500000)
+    note = routing_note(
+        {
+            "figures": {"db": DatabaseStats(0, 900), "db_replica": DatabaseStats(0, 0)},
+            "reports": {"db": DatabaseStats(30, 700), "db_replica": after - before},
+        },
+        "db_replica",
+    )
+    assert note == (
+        "figures: replica 0 transactions, 0 rows read; primary 900 rows read; "
+        "reports: replica 4 transactions, 500,000 rows read; primary 700 rows read"
+    )

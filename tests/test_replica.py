@@ -91,3 +91,21 @@ def test_without_a_replica_the_same_report_reads_the_primary(make_case):
     with CaptureQueriesContext(connections["default"]) as on_default:
         REPORTS["lifecycle_funnel"].compute(analyst, dt.date(2024, 12, 3))
     assert '"cases_case"' in _tables(on_default)
+
+
+@with_replica
+@pytest.mark.django_db(databases=BOTH, transaction=True)
+def test_the_figures_reconciliation_counts_on_the_replica(make_case):
+    from reports.selectors import figures_reconcile
+    from seeds.loader import load_ledger
+
+    make_case()
+    load_ledger()
+    with (
+        CaptureQueriesContext(connections["replica"]) as on_replica,
+        CaptureQueriesContext(connections["default"]) as on_default,
+    ):
+        results = figures_reconcile()
+    assert results
+    assert '"cases_case"' in _tables(on_replica)
+    assert '"cases_case"' not in _tables(on_default)
