@@ -200,6 +200,49 @@ def chain_lock(using: str) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
 
 
+def _entry_fields(
+    *,
+    action: str,
+    subject: models.Model | None,
+    subject_type: str,
+    subject_id: Any,
+    changes: dict[str, Any] | None,
+    actor: Any,
+    details: Callable[[Any], tuple[str, str]],
+) -> dict[str, Any]:
+    """An entry's stored values but for its place in the chain (sequence, time, hashes)."""
+    if action not in Action.values:
+        raise ValueError(f"unknown audit action {action!r}")
+    context = current()
+    if actor is None:
+        actor = context.current_user()
+    elif not getattr(actor, "is_authenticated", False):
+        actor = None  # AnonymousUser: nobody logged in
+    subject_type, subject_id = _subject_of(subject, subject_type, subject_id)
+    role, offices = details(actor) if actor is not None else ("", "")
+    return {
+        "actor_id": actor.pk if actor is not None else None,
+        "actor_username": actor.get_username() if actor is not None else "",
+        "role": role,
+        "offices": offices,
+        "action": str(action),
+        "subject_type": subject_type,
+        "subject_id": subject_id,
+        # Stored exactly as hashed: normalised first, so that what is read back is what was
+        # hashed.
+        "changes": json_safe(changes or {}),
+        "request_id": context.request_id,
+        "ip": context.ip,
+    }
+
+
+def _chain_head(using: str) -> tuple[int, str]:
+    """The next sequence number and the previous hash (read under the chain's lock)."""
+    last = AuditEntry.objects.using(using).order_by("-sequence").values_list("sequence", "hash")
+    last = last.first()
+    return (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
+
+
 def audit_log(
     *,
     action: str,
@@ -215,32 +258,17 @@ def audit_log(
     give `subject_type` ("cases.case") and `subject_id`. `actor` defaults to the user of the
     current request or audit_actor block; the request id and IP always come from the context.
     """
-    if action not in Action.values:
-        raise ValueError(f"unknown audit action {action!r}")
-    context = current()
-    if actor is None:
-        actor = context.current_user()
-    elif not getattr(actor, "is_authenticated", False):
-        actor = None  # AnonymousUser: nobody logged in
-    subject_type, subject_id = _subject_of(subject, subject_type, subject_id)
-    # Stored exactly as hashed: normalise first, so that what is read back is what was hashed.
-    changes = json_safe(changes or {})
-    role, offices = _actor_details(actor) if actor is not None else ("", "")
-
+    fields = _entry_fields(
+        action=action,
+        subject=subject,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        changes=changes,
+        actor=actor,
+        details=_actor_details,
+    )
     using = router.db_for_write(AuditEntry)
     connection = connections[using]
-    fields = {
-        "actor_id": actor.pk if actor is not None else None,
-        "actor_username": actor.get_username() if actor is not None else "",
-        "role": role,
-        "offices": offices,
-        "action": str(action),
-        "subject_type": subject_type,
-        "subject_id": subject_id,
-        "changes": changes,
-        "request_id": context.request_id,
-        "ip": context.ip,
-    }
     if connection.vendor == "postgresql":
         if not connection.in_atomic_block:
             # A read view's entry: nothing else to commit with it (outside a transaction the
@@ -259,13 +287,7 @@ def audit_log(
         # SQLite: one writer at a time, so reading the last entry and appending cannot race.
         for hook in BEFORE_APPEND:
             hook(using)
-        last = (
-            AuditEntry.objects.using(using)
-            .order_by("-sequence")
-            .values_list("sequence", "hash")
-            .first()
-        )
-        sequence, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
+        sequence, prev_hash = _chain_head(using)
         fields.update(
             sequence=sequence,
             # Taken in the writer's transaction, so time never goes backwards along the chain
@@ -363,3 +385,63 @@ def audited_update(
             instance.save(update_fields=sorted(changes))
             audit_log(action=Action.UPDATE, subject=instance, changes=diff, actor=actor)
     return instance
+
+
+def audit_log_many(entries: list[dict[str, Any]]) -> list[AuditEntry]:
+    """Append several entries to the trail under one acquisition of the chain's lock, in the
+    caller's transaction; each dict takes audit_log's keyword arguments (action, subject or
+    subject_type/subject_id, changes, actor).
+
+    For batch writes (sync.bulk): one entry per record is still what the trail holds, but the
+    lock, the BEFORE_APPEND hooks (the change feed) and reading the last entry happen once, and
+    the entries go in with one INSERT. Each hash is computed here with audit.chain.entry_hash,
+    the one definition audit_verify checks. On PostgreSQL the time is the database's clock read
+    under the lock, as audit_append does, so time never goes backwards along the chain whichever
+    node appends; all the entries of the batch carry that one time.
+    """
+    if not entries:
+        return []
+    known: dict[Any, tuple[str, str]] = {}  # _actor_details once per actor, not per entry
+
+    def details(actor: Any) -> tuple[str, str]:
+        if actor.pk not in known:
+            known[actor.pk] = _actor_details(actor)
+        return known[actor.pk]
+
+    rows = [
+        _entry_fields(
+            action=entry["action"],
+            subject=entry.get("subject"),
+            subject_type=entry.get("subject_type", ""),
+            subject_id=entry.get("subject_id", ""),
+            changes=entry.get("changes"),
+            actor=entry.get("actor"),
+            details=details,
+        )
+        for entry in entries
+    ]
+
+    using = router.db_for_write(AuditEntry)
+    connection = connections[using]
+    with transaction.atomic(using=using):
+        # The same order as audit_log: the lock, then the hooks, then the last entry.
+        chain_lock(using)
+        for hook in BEFORE_APPEND:
+            hook(using)
+        sequence, prev_hash = _chain_head(using)
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT clock_timestamp()")
+                occurred_at = cursor.fetchone()[0]
+        else:
+            occurred_at = timezone.now()
+        appended: list[AuditEntry] = []
+        for fields in rows:
+            fields.update(sequence=sequence, occurred_at=occurred_at, prev_hash=prev_hash)
+            hash_ = entry_hash(**fields)
+            appended.append(AuditEntry(**fields, hash=hash_))
+            sequence, prev_hash = sequence + 1, hash_
+        AuditEntry.objects.using(using).bulk_create(appended)
+        for appended_entry in appended:
+            _mentions_add(appended_entry, using)
+    return appended

@@ -27,6 +27,7 @@ from rest_framework.exceptions import ValidationError as DrfValidationError
 from access import policy
 
 from .adapters import ADAPTERS as FORENSIC_AND_AID_ADAPTERS
+from .bulk import Parsed
 from .models import ExternalRef
 
 MAX_RECORDS = 1000
@@ -192,8 +193,13 @@ def batch_upsert(
     results: list[RecordResult] = []
     try:
         with transaction.atomic():
-            for position, record in enumerate(records):
-                results.append(_one(user, resource, adapter, record, position))
+            if resource == "cases":
+                # Cases, the bulk of what partners push, are registered a batch at a time
+                # (sync.bulk); the other resources go record by record.
+                results = _cases(user, records)
+            else:
+                for record in records:
+                    results.append(_one(user, resource, adapter, record))
             if atomic and any(r.result == REJECTED for r in results):
                 raise _RollBack
     except _RollBack:
@@ -201,7 +207,19 @@ def batch_upsert(
     return BatchResult(results=results, applied=True)
 
 
-def _one(user: Any, resource: str, adapter: Adapter, record: Any, position: int) -> RecordResult:
+def _cases(user: Any, records: list[Any]) -> list[RecordResult]:
+    from .bulk import cases_upsert
+
+    return cases_upsert(
+        user=user,
+        items=[_parsed(record) for record in records],
+        one=lambda parsed: _apply(user, "cases", _case_upsert, parsed),
+    )
+
+
+def _parsed(record: Any) -> RecordResult | Parsed:
+    """The record's external id, fields and fingerprint, or its answer when it has no usable
+    external id."""
     if not isinstance(record, dict):
         return RecordResult(None, REJECTED, errors={"non_field_errors": [_("Not an object.")]})
     external_id = record.get("external_id")
@@ -215,7 +233,18 @@ def _one(user: Any, resource: str, adapter: Adapter, record: Any, position: int)
             external_id, REJECTED, errors={"external_id": [_("At most 200 characters.")]}
         )
     fields = {k: v for k, v in record.items() if k != "external_id"}
-    digest = fingerprint(fields)
+    return Parsed(external_id=external_id, fields=fields, digest=fingerprint(fields))
+
+
+def _one(user: Any, resource: str, adapter: Adapter, record: Any) -> RecordResult:
+    parsed = _parsed(record)
+    if isinstance(parsed, RecordResult):
+        return parsed
+    return _apply(user, resource, adapter, parsed)
+
+
+def _apply(user: Any, resource: str, adapter: Adapter, parsed: Parsed) -> RecordResult:
+    external_id, fields, digest = parsed.external_id, parsed.fields, parsed.digest
     ref = (
         ExternalRef.objects.select_for_update()
         .filter(partner=user, resource=resource, external_id=external_id)
