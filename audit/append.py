@@ -102,9 +102,15 @@ _REMOVE = [
     "DROP FUNCTION IF EXISTS audit_timestamp_text(timestamptz)",
 ]
 
-APPEND_SQL = (
-    "SELECT id, sequence, occurred_at, prev_hash, hash FROM audit_append("
-    "%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::inet, %s, %s, %s, %s, %s, %s::text[])"
+_CALL = (
+    "audit_append(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::inet, %s, %s, %s, %s, %s, %s::text[])"
+)
+APPEND_SQL = f"SELECT id, sequence, occurred_at, prev_hash, hash FROM {_CALL}"  # noqa: S608
+# The same call in a transaction of its own that commits without waiting for the WAL flush
+# (audit.services.READ_ACTIONS); set_config(..., true) holds for that transaction only.
+APPEND_SQL_NOT_WAITING = (
+    "SELECT a.id, a.sequence, a.occurred_at, a.prev_hash, a.hash "  # noqa: S608 - constant
+    f"FROM (SELECT set_config('synchronous_commit', 'off', true)) s, {_CALL} a"
 )
 
 

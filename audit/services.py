@@ -21,6 +21,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connections, models, router, transaction
 from django.db.models.expressions import Combinable
@@ -30,12 +31,21 @@ from django.utils.translation import gettext as _
 
 from access.policy import SENSITIVE_FIELDS
 
-from .append import APPEND_SQL
+from .append import APPEND_SQL, APPEND_SQL_NOT_WAITING
 from .chain import GENESIS_HASH, canonical_changes, canonical_parts, entry_hash
 from .context import current
 from .models import AuditEntry, AuditMention
 
 Action = AuditEntry.Action
+
+# What a read view appends (a page or record shown, a report run, an access refused). Outside a
+# transaction, its entry commits without waiting for the WAL flush unless AUDIT_READS_DURABLE:
+# waiting held the chain's lock through every flush and serialised every audited read behind
+# the disk (docs/performance.md). The cost: if the PostgreSQL server itself crashes, the entries
+# of the last moment before it (at most 3 x wal_writer_delay, 0.6 s by default) are lost, whole
+# and from the end, so the chain stays intact. Writes always wait: they are in the service's
+# transaction.
+READ_ACTIONS = frozenset({Action.VIEW, Action.REPORT, Action.DENIED})
 
 # Any fixed 64-bit number that no other code uses for pg_advisory_xact_lock ("audit" in ASCII).
 CHAIN_LOCK_KEY = 0x6175646974
@@ -274,7 +284,8 @@ def audit_log(
             # A read view's entry: nothing else to commit with it (outside a transaction the
             # change feed numbers its changes at once), so the append is its own transaction,
             # one statement (audit.append).
-            return _append_postgresql(using, fields)
+            durable = settings.AUDIT_READS_DURABLE or fields["action"] not in READ_ACTIONS
+            return _append_postgresql(using, fields, durable=durable)
         with transaction.atomic(using=using):
             # Inside a service's transaction: the lock first, then the hooks (the change feed
             # numbers this transaction's changes under it), then the append, which takes the
@@ -324,16 +335,17 @@ _APPENDED_FIELDS = (
 _CHANGES_AT = _APPENDED_FIELDS.index("changes")
 
 
-def _append_postgresql(using: str, fields: dict[str, Any]) -> AuditEntry:
+def _append_postgresql(using: str, fields: dict[str, Any], *, durable: bool = True) -> AuditEntry:
     """Append through the database function (audit.append): the lock, the last entry, the time,
-    the hash, the entry and its mentions, in one call."""
+    the hash, the entry and its mentions, in one call. Not `durable`: its own transaction commits
+    without waiting for the WAL flush (READ_ACTIONS)."""
     # The entry's own values, in the order of canonical_parts and of audit_append's parameters.
     values = [fields[name] for name in _APPENDED_FIELDS]
     values[_CHANGES_AT] = canonical_changes(fields["changes"])
     mentions = _mention_ids(fields["changes"]) if fields["subject_type"] else []
     with connections[using].cursor() as cursor:
         cursor.execute(
-            APPEND_SQL,
+            APPEND_SQL if durable else APPEND_SQL_NOT_WAITING,
             [
                 CHAIN_LOCK_KEY,
                 *values,

@@ -48,3 +48,18 @@ def test_a_case_page_is_three_statements_whatever_its_size(client, reader, make_
     small = _statements(client, "/api/v1/cases/?page_size=2", auth)
     large = _statements(client, "/api/v1/cases/?page_size=6", auth)
     assert len(small) == len(large) == 3, (small, large)
+
+
+def test_a_read_entry_does_not_wait_for_the_disk_unless_asked(client, reader, make_case, settings):
+    """The audit entry of a read commits without waiting for the WAL flush (the chain's lock
+    is not held through it); AUDIT_READS_DURABLE makes it wait. Either way it is written, in
+    the chain."""
+    _user, auth = reader
+    case = make_case()
+    url = f"/api/v1/cases/{case.pk}/"
+    appended = _statements(client, url, auth)[-1]
+    assert "audit_append(" in appended and "synchronous_commit" in appended
+    settings.AUDIT_READS_DURABLE = True
+    appended = _statements(client, url, auth)[-1]
+    assert "audit_append(" in appended and "synchronous_commit" not in appended
+    assert AuditEntry.objects.filter(subject_id=str(case.pk), action="view").count() == 4

@@ -260,6 +260,13 @@ LOGGING = {
     "loggers": {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},
 }
 
+# The audit entry of a read (a page or record shown, a report, a refusal) commits without waiting
+# for PostgreSQL's WAL flush unless this is true: a crash of the database server can then lose
+# the last fraction of a second of such entries (never a change's, and never from the middle of
+# the chain). True makes every audited read wait for the disk, under the chain's lock
+# (audit.services.READ_ACTIONS, docs/deployment.md).
+AUDIT_READS_DURABLE = env.bool("AUDIT_READS_DURABLE", default=False)
+
 # django-axes: lock an account+IP out after repeated failures; the audit trail records them too.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=1.0)  # hours
