@@ -141,41 +141,51 @@ class TrigramWordSimilar(models.Lookup):
         return f"{lhs} %%> {rhs}", [*lhs_params, *rhs_params]
 
 
-def _key_matches(field: str, key: str) -> Q:
+def _key_matches(field: str, key: str, *, whole: bool = False) -> Q:
     """Every word of the (folded) query in the key, in any order: "Khalida Qasim" finds
     "khalida murad qasim" (given and family name, the father's between them). On PostgreSQL each
-    word is matched by trigram word similarity, which also finds near spellings, through the GIN
-    index; on SQLite by substring. Matching the whole query as one string instead missed a third
-    of given-plus-family-name searches, and its substring test made PostgreSQL recheck far more
-    rows (measured in docs/performance.md)."""
+    word is matched by trigram word similarity through the GIN index, which also finds a near
+    spelling of a longer word; on SQLite by substring. `whole`: the query as one string near the
+    key instead, which finds two words each a little off ("Khaleda Hasen") but costs several
+    times more at a million cases (docs/performance.md)."""
     lookup = "trigram_word_similar" if connection.vendor == "postgresql" else "contains"
+    if whole:
+        return Q(**{f"{field}__{lookup}": key})
     condition = Q()
     for word in key.split():
         condition &= Q(**{f"{field}__{lookup}": word})
     return condition
 
 
-def name_matches(cases: QuerySet, query: str) -> QuerySet:
-    """The cases whose name, or one of whose alternate names, matches the query in any
-    spelling. An empty query (after folding) matches everything."""
+def _matching(model: Any, key: str, *, whole: bool = False) -> QuerySet:
     from .models import AlternateName
 
-    key = normalise(query)
-    if not key:
-        return cases
     # A union of two index searches (the trigram index on each table), not an OR with EXISTS:
     # an OR across tables makes PostgreSQL read every case to test it.
-    matching = (
-        cases.model.objects.filter(_key_matches("search_name", key))
+    return (
+        model.objects.filter(_key_matches("search_name", key, whole=whole))
         .order_by()
         .values("pk")
         .union(
-            AlternateName.objects.filter(_key_matches("search_name", key))
+            AlternateName.objects.filter(_key_matches("search_name", key, whole=whole))
             .order_by()
             .values("case_id")
         )
     )
-    return cases.filter(pk__in=matching)
+
+
+def name_matches(cases: QuerySet, query: str) -> QuerySet:
+    """The cases whose name, or one of whose alternate names, matches the query in any
+    spelling. An empty query (after folding) matches everything."""
+    key = normalise(query)
+    if not key:
+        return cases
+    found = cases.filter(pk__in=_matching(cases.model, key))
+    if connection.vendor == "postgresql" and " " in key and not found.exists():
+        # Nothing with every word: try the whole query as one near spelling (slower, and
+        # only asked when the quick search found no one among the caller's cases).
+        found = cases.filter(pk__in=_matching(cases.model, key, whole=True))
+    return found
 
 
 def possible_duplicates(cases: QuerySet, *, names: list[str], limit: int = 10) -> list[Any]:
