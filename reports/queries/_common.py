@@ -66,8 +66,9 @@ def series_rows(series: Sequence[dict[dt.date, int]], grouping: str) -> list[tup
 
 def place_at_level(path: str, level: str) -> SqlCase:
     """The id of the place of `level` (district, sub-district, village) containing the place at
-    `path` ("origin", "place"), whatever level that place was recorded at; NULL when it was
-    recorded above that level. Resolved by joins in the database, not by walking in Python."""
+    `path` ("origin", "place"; "" for a query of places themselves), whatever level that place
+    was recorded at; NULL when it was recorded above that level. Resolved by joins in the
+    database, not by walking in Python."""
     whens = []
     # How many parents to climb from each kind of place recorded to the wanted level.
     climbs = {
@@ -75,10 +76,11 @@ def place_at_level(path: str, level: str) -> SqlCase:
         SUBDISTRICT: {SUBDISTRICT: 0, DISTRICT: 1},
         DISTRICT: {DISTRICT: 0},
     }
+    prefix = [path] if path else []
     for kind, to_level in climbs.items():
         if level in to_level:
-            target = path + "__parent" * to_level[level]
-            whens.append(When(Q(**{f"{path}__kind": kind}), then=F(target)))
+            target = "__".join(prefix + ["parent"] * to_level[level]) or "pk"
+            whens.append(When(Q(**{"__".join([*prefix, "kind"]): kind}), then=F(target)))
     return SqlCase(*whens, default=Value(None), output_field=UUIDField())
 
 

@@ -202,16 +202,21 @@ def grave_sites_over_time(user: Any, as_of: dt.date, grouping: str) -> Table:
 
 
 def remains_awaiting_identification(user: Any, as_of: dt.date) -> Table:
-    identified = Q(_confirmed_identification(as_of))
+    recovered = Remains.objects.filter(recovered_on__lte=as_of)
     grouped = list(
-        Remains.objects.filter(recovered_on__lte=as_of)
-        .values("site", "site__code", "site__name")
-        .annotate(
-            district=place_at_level("site__place", DISTRICT),
-            exhumed=Count("pk"),
-            identified=Count("pk", filter=identified),
-        )
+        recovered.values("site", "site__code", "site__name")
+        .annotate(district=place_at_level("site__place", DISTRICT), exhumed=Count("pk"))
         .order_by("site__code")
+    )
+    # The identified remains counted apart, the identification a condition of the WHERE (a
+    # semi-join): as a FILTER of the count above, PostgreSQL estimated it per remains, costed
+    # the query high enough to compile it (JIT, 0.6 s at 1,000,000 cases for 0.1 s of work).
+    identified = dict(
+        recovered.filter(_confirmed_identification(as_of))
+        .values("site")
+        .annotate(n=Count("pk"))
+        .order_by()
+        .values_list("site", "n")
     )
     names = place_names(g["district"] for g in grouped)
     rows = [
@@ -220,8 +225,8 @@ def remains_awaiting_identification(user: Any, as_of: dt.date) -> Table:
             g["site__name"],
             names.get(g["district"], ""),
             g["exhumed"],
-            g["identified"],
-            g["exhumed"] - g["identified"],
+            identified.get(g["site"], 0),
+            g["exhumed"] - identified.get(g["site"], 0),
         )
         for g in grouped
     ]
