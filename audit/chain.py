@@ -147,6 +147,12 @@ def canonical_parts(
     )
 
 
+def chained_hash(prev_hash: str, text: str) -> str:
+    """sha256(prev_hash + canonical text), as hex: the one step that links an entry to the one
+    before it (the writer, the checker and the scale loader all use it)."""
+    return _sha256((prev_hash + text).encode()).hexdigest()
+
+
 def entry_hash(
     *,
     sequence: int,
@@ -179,7 +185,7 @@ def entry_hash(
         ip,
         prev_hash,
     )
-    return _sha256((prev_hash + text).encode()).hexdigest()
+    return chained_hash(prev_hash, text)
 
 
 @dataclass(frozen=True)
@@ -252,7 +258,7 @@ def verify_rows(
     prev_hash = GENESIS_HASH
     count = 0
     text_of = canonical_text
-    sha256 = _sha256
+    link = chained_hash
     # The loop is audit_verify's hot path: locals only, no per-row objects beyond the text.
     for (
         sequence,
@@ -310,7 +316,7 @@ def verify_rows(
             return ChainReport(
                 count, sequence, f"entry {sequence} was changed: unreadable ({error})", prev_hash
             )
-        if sha256((stored_prev_hash + text).encode()).hexdigest() != stored_hash:
+        if link(stored_prev_hash, text) != stored_hash:
             return ChainReport(
                 count,
                 sequence,

@@ -45,7 +45,6 @@ adds nothing.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import os
 import random
 import re
@@ -62,7 +61,14 @@ from typing import Any
 from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
-from audit.chain import GENESIS_HASH, canonical_changes, canonical_text, entry_hash, timestamp_text
+from audit.chain import (
+    GENESIS_HASH,
+    canonical_changes,
+    canonical_text,
+    chained_hash,
+    entry_hash,
+    timestamp_text,
+)
 from audit.models import AuditEntry
 from audit.services import audit_log, chain_lock
 from cases.lifecycle import MILESTONE_FIELD, EventType, Status
@@ -548,7 +554,7 @@ def audit_trail(case_ids: list[str], ends: _ChainEnds, per_case: int) -> list[tu
         for text in (canonical_changes({"view": n}) for n in range(1, per_case + 1))
     ]
     trail: list[tuple[str, ...]] = []
-    append, sha256, text_of = trail.append, hashlib.sha256, canonical_text
+    append, link, text_of = trail.append, chained_hash, canonical_text
     sequence, prev_hash, moment = ends.audit_sequence, ends.audit_hash, ends.moment
     step = dt.timedelta(microseconds=1)
     for case_id in case_ids:
@@ -559,7 +565,7 @@ def audit_trail(case_ids: list[str], ends: _ChainEnds, per_case: int) -> list[tu
             text = text_of(sequence, occurred, actor_id, actor_username, role, offices,
                            action, subject_type, case_id, changes_text, request_id, ip,
                            prev_hash)  # fmt: skip
-            digest = sha256((prev_hash + text).encode()).hexdigest()
+            digest = link(prev_hash, text)
             append(
                 (str(sequence), occurred, actor_id_, actor_username_, role_, offices_, action_,
                  subject_type_, case_id, changes_copy, request_id_, ip_, prev_hash, digest)
