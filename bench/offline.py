@@ -112,6 +112,18 @@ class ExportRun:
         }
 
 
+def _high_water_kb(pid: int) -> int:
+    """Peak resident memory of a live process (Linux /proc), in kB; 0 once it has gone."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
 def export_run_in_worker(user: Any, *, env: dict[str, str], target: int = EXPORT_ROWS) -> ExportRun:
     """Create a CSV export job of about `target` of the user's cases and run it in a process of
     its own, as a worker would; the file goes to a private temporary folder, removed after."""
@@ -140,8 +152,16 @@ def export_run_in_worker(user: Any, *, env: dict[str, str], target: int = EXPORT
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
         )
-        # Its own resource usage (not this process's): peak RSS of the worker alone.
-        _pid, status, usage = os.wait4(child.pid, 0)
+        # The worker's own peak memory: VmHWM of its process, read until it exits. Not
+        # wait4's ru_maxrss, which Linux carries over from before exec, so it would count this
+        # (large) bench process that forked it.
+        peak_kb, status = 0, 0
+        while True:
+            peak_kb = max(peak_kb, _high_water_kb(child.pid))
+            pid, status = os.waitpid(child.pid, os.WNOHANG)
+            if pid:
+                break
+            time.sleep(0.05)
         seconds = time.perf_counter() - started
         error = child.stderr.read().decode(errors="replace")[-500:]  # type: ignore[union-attr]
         child.stdout.close()  # type: ignore[union-attr]
@@ -153,7 +173,7 @@ def export_run_in_worker(user: Any, *, env: dict[str, str], target: int = EXPORT
     ok = child.returncode == 0 and job.status == ExportJob.Status.DONE
     return ExportRun(
         seconds=seconds,
-        peak_rss_mb=usage.ru_maxrss / 1024,  # kilobytes on Linux
+        peak_rss_mb=peak_kb / 1024,
         rows=job.row_count or 0,
         size_mb=(job.size_bytes or 0) / 1e6,
         params=params,
