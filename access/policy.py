@@ -23,6 +23,9 @@ from cases.models import Case
 
 from .models import OfficeMembership, PartnerAgreement, Role
 
+# The roles' group names (Choices' .values builds a new list on every use).
+ROLE_NAMES = frozenset(Role.values)
+
 VIEW, CREATE, CHANGE, TRANSITION, APPROVE, EXPORT = (
     "view",
     "create",
@@ -190,7 +193,7 @@ def user_prime(user: Any, *, roles: Iterable[str], offices: Iterable[tuple[Any, 
     roles or offices change (audit.services.actor_details_forget)."""
     from audit.services import actor_details_remember
 
-    roles = frozenset(roles) & frozenset(Role.values)
+    roles = frozenset(roles) & ROLE_NAMES
     offices = sorted(offices, key=lambda office: office[1])
     user._policy_roles = roles if user.is_active else frozenset()
     user._policy_offices = frozenset(pk for pk, _code in offices)

@@ -131,12 +131,11 @@ def _lookup_sql() -> tuple[str, list[str], list[str]]:
 def _find_postgresql(digest: str, now: dt.datetime) -> ApiToken | None:
     from django.contrib.auth import get_user_model
 
-    from .models import Role
-    from .policy import user_prime
+    from .policy import ROLE_NAMES, user_prime
 
     sql, token_names, user_names = _lookup_sql()
     with connection.cursor() as cursor:
-        cursor.execute(sql, [list(Role.values), digest, now])
+        cursor.execute(sql, [list(ROLE_NAMES), digest, now])
         row = cursor.fetchone()
     if row is None:
         return None

@@ -37,6 +37,8 @@ from .context import current
 from .models import AuditEntry, AuditMention
 
 Action = AuditEntry.Action
+# (Choices' .values builds a new list on every use: asked once per entry.)
+_ACTIONS = frozenset(Action.values)
 
 # What a read view appends (a page or record shown, a report run, an access refused). Outside a
 # transaction, its entry commits without waiting for the WAL flush unless AUDIT_READS_DURABLE:
@@ -221,7 +223,7 @@ def _entry_fields(
     details: Callable[[Any], tuple[str, str]],
 ) -> dict[str, Any]:
     """An entry's stored values but for its place in the chain (sequence, time, hashes)."""
-    if action not in Action.values:
+    if action not in _ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
     context = current()
     if actor is None:
