@@ -54,12 +54,38 @@ def _derive_age(case: Case) -> None:
         case.age_at_abduction = age
 
 
-def _validate_new_case(case: Case) -> None:
+def _derive_new_case(case: Case) -> None:
+    """What a new case's stored fields derive from the given ones: the age, the abduction's
+    latest possible day."""
     _derive_age(case)
     if case.abducted_on is not None:
         case.abducted_by = case.abducted_on.upper()
+
+
+def _validate_new_case(case: Case) -> None:
+    _derive_new_case(case)
     # full_clean checks choices, lengths and required fields, naming each field at fault.
     case.full_clean(exclude=["abducted_by", "status"], validate_unique=True)
+
+
+def _source_required(source: str) -> None:
+    if not source:
+        raise ValidationError({"source": _("Say where the report came from.")})
+
+
+def _reported_missing(
+    case: Case, reported_on: PartialDate | str, *, actor: Actor, source: str, note: str
+) -> CaseEvent:
+    """A new case's first event, "reported missing", planned and applied to the case."""
+    plan = plan_transition(
+        CaseState(status=None, abducted_on=case.abducted_on),
+        EventType.REPORTED_MISSING,
+        reported_on,
+    )
+    _apply(case, plan)
+    return _event_from_plan(
+        case, plan, sequence=1, actor=actor, source=source, note=note, recorded_at=None
+    )
 
 
 def _apply(case: Case, plan: PlannedTransition) -> None:
@@ -104,19 +130,10 @@ def case_register(
     note: str = "",
 ) -> Case:
     """Register a new missing person: the case and its first event, "reported missing"."""
-    if not source:
-        raise ValidationError({"source": _("Say where the report came from.")})
+    _source_required(source)
     _validate_new_case(case)
-    plan = plan_transition(
-        CaseState(status=None, abducted_on=case.abducted_on),
-        EventType.REPORTED_MISSING,
-        reported_on,
-    )
-    _apply(case, plan)
+    event = _reported_missing(case, reported_on, actor=actor, source=source, note=note)
     case.save()
-    event = _event_from_plan(
-        case, plan, sequence=1, actor=actor, source=source, note=note, recorded_at=None
-    )
     event.save()
     audit_log(
         action=AuditEntry.Action.CREATE,
@@ -464,12 +481,9 @@ def _registration_planned(
     """case_register's checks, in its order, without a query: the case made ready to insert
     and its first event. Raises the ValidationError case_register would."""
     case = registration.case
-    if not registration.source:
-        raise ValidationError({"source": _("Say where the report came from.")})
+    _source_required(registration.source)
     # _validate_new_case, with full_clean's steps spelt out so that none asks the database.
-    _derive_age(case)
-    if case.abducted_on is not None:
-        case.abducted_by = case.abducted_on.upper()
+    _derive_new_case(case)
     exclude = {"abducted_by", "status"}
     errors: dict[str, Any] = {}
     try:
@@ -491,20 +505,12 @@ def _registration_planned(
         errors.setdefault(name, []).extend(messages)
     if errors:
         raise ValidationError(errors)
-    plan = plan_transition(
-        CaseState(status=None, abducted_on=case.abducted_on),
-        EventType.REPORTED_MISSING,
-        registration.reported_on,
-    )
-    _apply(case, plan)
-    return _event_from_plan(
+    return _reported_missing(
         case,
-        plan,
-        sequence=1,
+        registration.reported_on,
         actor=actor,
         source=registration.source,
         note=registration.note,
-        recorded_at=None,
     )
 
 
@@ -528,19 +534,11 @@ def _register_in_savepoint(registration: NewRegistration, actor: Actor) -> Case 
 
 
 def _events_announced(events: list[CaseEvent]) -> None:
-    """What webhooks.signals.case_event_recorded does for each recorded event, for a batch:
-    the outbox rows in the events' transaction, the fan-out once it has committed."""
-    from webhooks.models import FanoutPending, Subscription
-    from webhooks.tasks import event_fanout
+    """What webhooks.signals does for each saved event, for a batch (bulk inserts send no
+    signals)."""
+    from webhooks.services import events_announce
 
-    if not events or not Subscription.objects.filter(active=True).exists():
-        return
-    FanoutPending.objects.bulk_create(
-        [FanoutPending(event_id=event.pk) for event in events], ignore_conflicts=True
-    )
-    for event in events:
-        event_id = str(event.pk)
-        transaction.on_commit(lambda event_id=event_id: event_fanout.delay(event_id), robust=True)
+    events_announce(event_ids=[event.pk for event in events])
 
 
 # --- CheckConstraints in Python ---------------------------------------------------------------

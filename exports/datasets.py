@@ -18,7 +18,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from types import SimpleNamespace
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -223,17 +222,12 @@ def _case_rows(
     """Rows in column order, read in chunks (bounded memory). Each row is checked against the
     fields the user may see of *that* case (roles add up, so they can differ between cases)."""
     where = {name: index for index, name in enumerate(stored)}
-    allowed_by_kind: dict[tuple[Any, str], frozenset[str]] = {}
+    fields_at = policy.case_fields_by_office_and_status(user)
     for values in queryset.values_list(*paths, "office_id", "status").iterator(
         chunk_size=CHUNK_SIZE
     ):
         *record, office_id, status = values
-        key = (office_id, status)
-        visible = allowed_by_kind.get(key)
-        if visible is None:
-            probe = SimpleNamespace(office_id=office_id, status=status)
-            visible = policy.case_fields_for(user, probe)  # type: ignore[arg-type]
-            allowed_by_kind[key] = visible
+        visible = fields_at(office_id, status)
         row = []
         for name in names:
             if name not in visible:

@@ -151,6 +151,23 @@ class _PayloadEncoder(DjangoJSONEncoder):
         return super().default(o)
 
 
+def events_announce(*, event_ids: list[Any]) -> None:
+    """Recorded case events become webhook deliveries once their transaction has committed:
+    each goes into the outbox (FanoutPending) inside that transaction, and is fanned out after
+    the commit (webhooks.signals for one saved event, cases.services.case_register_many for a
+    batch). Nothing when nobody subscribes: a subscription made later is not sent the past."""
+    from .tasks import event_fanout
+
+    if not event_ids or not Subscription.objects.filter(active=True).exists():
+        return
+    FanoutPending.objects.bulk_create(
+        [FanoutPending(event_id=event_id) for event_id in event_ids], ignore_conflicts=True
+    )
+    for event_id in event_ids:
+        text = str(event_id)
+        transaction.on_commit(lambda text=text: event_fanout.delay(text), robust=True)
+
+
 def _json_safe(value: Any) -> Any:
     return json.loads(json.dumps(value, cls=_PayloadEncoder))
 

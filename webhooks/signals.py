@@ -11,7 +11,6 @@ and therefore no webhooks: loading history is not news. Imports that should noti
 must record events through `cases.services.case_transition`.
 """
 
-from django.db import transaction
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
@@ -22,11 +21,6 @@ from cases.models import CaseEvent
 def case_event_recorded(sender, instance: CaseEvent, created: bool, raw: bool = False, **kwargs):
     if not created or raw:
         return
-    from .models import FanoutPending, Subscription
-    from .tasks import event_fanout
+    from .services import events_announce
 
-    if not Subscription.objects.filter(active=True).exists():
-        return  # nobody to tell; a subscription made later is not sent the past
-    FanoutPending.objects.get_or_create(event_id=instance.pk)
-    event_id = str(instance.pk)
-    transaction.on_commit(lambda: event_fanout.delay(event_id), robust=True)
+    events_announce(event_ids=[instance.pk])

@@ -163,13 +163,13 @@ def dna_worklist(user: Any, as_of: dt.date) -> Table:
     # see on that case points past them, at None.
     hidden = len(WORKLIST_FIELDS)
     picks_by_kind: dict[tuple, list[int]] = {}
+    fields_at = policy.case_fields_by_office_and_status(user)
     rows = []
-    for pk, case_number, office_id, origin_id, status, sampled, recorded in cases:
+    for _pk, case_number, office_id, origin_id, status, sampled, recorded in cases:
         kind = (office_id, status)
         picks = picks_by_kind.get(kind)
         if picks is None:
-            # case_fields_for reads only the case's office and status: asked once per pair.
-            may_see = policy.case_fields_for(user, Case(pk=pk, office_id=office_id, status=status))
+            may_see = fields_at(office_id, status)
             picks = picks_by_kind[kind] = [
                 WORKLIST_FIELDS.index(f) if f in may_see else hidden for f in shown_fields
             ]
