@@ -96,9 +96,15 @@ def resource_list(request: Any, resource: Resource, view: APIView) -> Response:
     user = request.user
     if not resource.may_read(user):
         raise _denied(user, resource)
-    queryset = resource.queryset_for(user)
     filters = resource.filterset
-    if filters is not None and not set(request.query_params).isdisjoint(filters.base_filters):
+    filtered = filters is not None and not set(request.query_params).isdisjoint(
+        filters.base_filters
+    )
+    # Without a filter, the page's SQL is compiled once per caller and shape (sync.prepared);
+    # building and compiling the query costs more than running it.
+    prepared = None if filtered else resource.rows_prepared(user)
+    queryset = resource.queryset_for(user) if prepared is None else None
+    if filtered:
         # (Without a filter in the query, building and validating the filter form is all cost.)
         _refuse_hidden_filters(user, resource, request.query_params)
         filterset = resource.filterset(request.query_params, queryset=queryset, request=request)
@@ -109,9 +115,8 @@ def resource_list(request: Any, resource: Resource, view: APIView) -> Response:
     if resource.rows is not None:
         # Rows, not model instances (sync.resources.Rows), as named tuples: DRF reads the
         # position of the next page by name.
-        page = paginator.paginate_queryset(
-            resource.rows.values(queryset, named=True), request, view=view
-        )
+        rows = prepared if prepared is not None else resource.rows.values(queryset, named=True)
+        page = paginator.paginate_queryset(rows, request, view=view)
         seen = resource.rows_seen_by(user)
         records = [seen(row) for row in page]
     else:
@@ -136,18 +141,27 @@ def resource_detail(request: Any, resource: Resource, pk: Any) -> Response:
     user = request.user
     # A role with no access at all gets the same 404 as a record out of scope: whether a record
     # exists is itself not for it to know.
-    instance = (
-        next(iter(resource.queryset_for(user).filter(pk=pk).order_by()[:1]), None)
-        if resource.may_read(user)
-        else None
-    )
-    if instance is None:
+    may_read = resource.may_read(user)
+    prepared = resource.rows_prepared(user) if may_read else None
+    if prepared is not None:
+        # As a row, by SQL compiled once per caller (sync.prepared), as in lists.
+        row = next(iter(prepared.filter(pk=pk).order_by()[:1]), None)
+        record = resource.rows_seen_by(user)(row) if row is not None else None
+        version = row.version if row is not None else None
+    else:
+        instance = (
+            next(iter(resource.queryset_for(user).filter(pk=pk).order_by()[:1]), None)
+            if may_read
+            else None
+        )
+        record = resource.as_seen_by(user, instance) if instance is not None else None
+        version = resource_version(resource, instance) if instance is not None else None
+    if record is None:
         _denied(user, resource, pk)  # audited; answered 404, not 403
         raise Http404(_("Not found."))
-    record = resource.as_seen_by(user, instance)
     _audit_shown(user, resource, [record], one=True)
     response = Response(record)
-    response["ETag"] = f'"{resource_version(resource, instance)}"'
+    response["ETag"] = f'"{version}"'
     return response
 
 

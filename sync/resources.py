@@ -12,12 +12,14 @@ from typing import Any
 
 import django_filters
 from django.apps import apps
-from django.db import connections, models
-from django.db.models import ExpressionWrapper, F, Func, QuerySet, Value
+from django.db import connections, models, router
+from django.db.models import ExpressionWrapper, F, Func, Q, QuerySet, Value
 from django.db.models.functions import NullIf
 
 from access import policy
 from cases.partial_dates import PartialDate
+
+from .prepared import PreparedRows, Unkeyable, plain_key
 
 FieldsFor = Callable[[Any, models.Model], frozenset[str]]
 
@@ -301,6 +303,9 @@ class Resource:
     personal: bool = True
     # Read as rows in lists and the change feed (None: as model instances).
     rows: Rows | None = None
+    # The condition `visible` filters on (model.objects.filter(condition(user)) is visible(user)):
+    # with `rows`, lets lists and reads run SQL compiled once per caller (sync.prepared).
+    condition: Callable[[Any], Q] | None = None
 
     @property
     def model(self) -> type[models.Model]:
@@ -318,6 +323,25 @@ class Resource:
         if self.prefetch_related:
             queryset = queryset.prefetch_related(*self.prefetch_related)
         return queryset
+
+    def rows_prepared(self, user: Any) -> PreparedRows | None:
+        """The rows of what the user may see (`rows.values` of `visible(user)`, named), as SQL
+        compiled once per shape (sync.prepared), or None where it cannot be keyed: no `rows` or
+        `condition`, or a condition that is not made of plain values (a partner's)."""
+        if self.rows is None or self.condition is None:
+            return None
+        condition = self.condition(user)
+        try:
+            key = (self.name, plain_key(condition))
+        except Unkeyable:
+            return None
+        model, rows = self.model, self.rows
+        return PreparedRows(
+            key,
+            lambda: rows.values(model._default_manager.filter(condition), named=True),
+            named=True,
+            db=router.db_for_read(model),
+        )
 
     def as_seen_by(self, user: Any, instance: models.Model) -> dict[str, Any]:
         return policy.redact(self.record(instance), self.fields_for(user, instance))
@@ -366,6 +390,7 @@ RESOURCES: dict[str, Resource] = {
             model_label="cases.Case",
             permission="case",
             visible=policy.cases_visible_to,
+            condition=policy.case_visibility,
             fields_for=policy.case_fields_for,
             record=_case_record,
             rows=CASE_ROWS,
