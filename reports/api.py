@@ -200,7 +200,7 @@ class ReportDetailApi(APIView):
             as_of, params = report.parse(request.query_params, strict=True)
         except DjangoValidationError as error:
             raise ValidationError(error.message_dict) from error
-        table = report.compute(request.user, as_of, **params)
+        table = report.compute_shown(request.user, as_of, **params)
         return Response(table_as_json(table))
 
 

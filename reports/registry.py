@@ -10,7 +10,8 @@ For callers (the exports app, say):
 
     report = report_get_for(user, key)           # Http404 / PermissionDenied as the policy says
     as_of, params = report.parse(query_dict)     # ValidationError naming the field
-    table = report.compute(user, as_of, **params)
+    table = report.compute(user, as_of, **params)         # every row (an export)
+    table = report.compute_shown(user, as_of, **params)   # as the page and the API show it
 """
 
 from __future__ import annotations
@@ -97,6 +98,16 @@ class Report:
     chart: Chart | None = None
     # Shows case numbers: only for roles that may see cases, and audited.
     lists_cases: bool = False
+    # A case list this long at most on the report's page and in the API (the compute function
+    # takes `limit`); exports list every case.
+    shows_at_most: int | None = None
+
+    def compute_shown(self, user: Any, as_of: dt.date, **params: Any) -> Table:
+        """The table as the report's page and the API show it (at most `shows_at_most` rows
+        of a case list)."""
+        if self.shows_at_most is not None:
+            params["limit"] = self.shows_at_most
+        return self.compute(user, as_of, **params)
 
     def parse(self, data: Mapping[str, Any], *, strict: bool = False) -> tuple[dt.date, dict]:
         """`as_of` and the report's parameters from a query string; ValidationError naming
@@ -282,6 +293,7 @@ REPORTS: dict[str, Report] = {
             FAMILIES,
             queries.dna_worklist,
             lists_cases=True,
+            shows_at_most=500,
         ),
     ]
 }

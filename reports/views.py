@@ -89,7 +89,7 @@ def report_detail(request: HttpRequest, key: str) -> HttpResponse:
     if form.is_valid():
         data = form.cleaned_data
         params = {p.name: data[p.name] for p in report.parameters}
-        table = report.compute(request.user, data["as_of"], **params)
+        table = report.compute_shown(request.user, data["as_of"], **params)
         chart = chart_svg(table, report.chart, chart_id=f"chart-{report.key}")
     else:
         status = 400

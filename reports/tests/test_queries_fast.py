@@ -212,6 +212,47 @@ def test_worklist_answers_and_audits_as_before(tricky):
     assert set(tricky_numbers) <= set(numbers)
 
 
+def test_the_worklists_first_cases_are_the_first_of_the_whole_list(tricky):
+    """The page and the API show the first cases of the worklist (Report.shows_at_most) found
+    without counting every case's relatives: the same rows, in the same order, as the head of
+    the whole list, with a note when there are more, and only those cases audited."""
+    users = [
+        user_create(username="caseworker-head", role="caseworker", offices=["DHK"]),
+        user_create(username="supervisor-head", role="supervisor", offices=["DHK", "SNJ"]),
+        user_create(username="forensic-head", role="forensic"),
+    ]
+    # Case numbers whose order differs between code points and a linguistic collation.
+    _rows, listed_ids = worklist_before(users[1], DAYS[-1])
+    for pk, number in zip(listed_ids, ["b-2", "B-1", "a_3", "A-4", "É-5", "e-6"], strict=False):
+        Case.objects.filter(pk=pk).update(case_number=number)
+    report = REPORTS["dna_worklist"]
+    tried = set()
+    for user in users:
+        for day in DAYS:
+            whole = report.compute(user, day)
+            for limit in (1, 2, 5, len(whole.rows) - 1, len(whole.rows), len(whole.rows) + 3):
+                if limit < 1:
+                    continue
+                head = families.dna_worklist(user, day, limit=limit)
+                assert head.rows == whole.rows[:limit], (user.username, day, limit)
+                more = len(whole.rows) > limit
+                assert any("Only the first" in note for note in head.notes) == more
+                audited = AuditEntry.objects.filter(actor_username=user.username).order_by(
+                    "-sequence"
+                )
+                if head.rows:
+                    assert len(audited.first().changes["ids"]) == len(head.rows)
+                tried.add((more, any(row[-2] == 1 for row in head.rows)))
+    # Heads cut short and whole, and heads reaching the cases with one sampled relative.
+    assert {more for more, _one in tried} == {True, False}
+    assert any(one for _more, one in tried)
+    # The page and the API show at most the report's limit.
+    assert (
+        report.compute_shown(users[1], DAYS[-1]).rows
+        == report.compute(users[1], DAYS[-1]).rows[: report.shows_at_most]
+    )
+
+
 # -- the funnel and the breakdowns ---------------------------------------------------------------
 
 

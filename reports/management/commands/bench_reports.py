@@ -52,7 +52,7 @@ class Command(BaseCommand):
         jobs = {
             key: (
                 lambda report=REPORTS[key]: list(
-                    report.compute(
+                    report.compute_shown(
                         user, as_of, **{p.name: p.default for p in report.parameters}
                     ).rows
                 )
