@@ -32,7 +32,13 @@ from django.utils.translation import gettext as _
 from access.policy import SENSITIVE_FIELDS
 
 from .append import APPEND_SQL, APPEND_SQL_NOT_WAITING
-from .chain import GENESIS_HASH, canonical_changes, canonical_parts, entry_hash
+from .chain import (
+    GENESIS_HASH,
+    HASHED_FIELDS,
+    canonical_changes,
+    canonical_parts,
+    entry_hash,
+)
 from .context import current
 from .models import AuditEntry, AuditMention
 
@@ -322,17 +328,10 @@ def _mention_ids(changes: Any) -> list[str]:
     return [str(pk)[:64] for pk in dict.fromkeys(ids)]
 
 
-_APPENDED_FIELDS = (
-    "actor_id",
-    "actor_username",
-    "role",
-    "offices",
-    "action",
-    "subject_type",
-    "subject_id",
-    "changes",
-    "request_id",
-    "ip",
+# The hashed fields the caller gives, in HASHED_FIELDS' order (that of canonical_parts and of
+# audit_append's parameters); the sequence, the time and the previous hash are the appender's.
+_APPENDED_FIELDS = tuple(
+    name for name in HASHED_FIELDS if name not in {"sequence", "occurred_at", "prev_hash"}
 )
 _CHANGES_AT = _APPENDED_FIELDS.index("changes")
 
