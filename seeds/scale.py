@@ -58,6 +58,7 @@ from dataclasses import astuple, dataclass, field
 from itertools import islice
 from typing import Any
 
+from django.apps import apps
 from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
@@ -657,9 +658,23 @@ class ScaleLoader:
                     subject_type=Case._meta.label_lower,
                     changes={"bulk": result.cases, "scale_load": result.rows},
                 )
+        if self.vendor == "postgresql" and result.cases:
+            self.analyze(result)
         result.rebuilt = deferral.tables
         result.seconds = time.monotonic() - started
         return result
+
+    def analyze(self, result: LoadResult) -> None:
+        """Planner statistics for the tables the load wrote, counted in its time: until
+        autovacuum gets round to them the planner guesses, and at a million cases it guesses
+        badly (the DNA worklist took 1.8 s on a fresh load, 0.2 s after ANALYZE)."""
+        quote = connection.ops.quote_name
+        tables = sorted(
+            {apps.get_model(label)._meta.db_table for label, rows in result.rows.items() if rows}
+        )
+        with connection.cursor() as cursor:
+            for table in tables:
+                cursor.execute(f"ANALYZE {quote(table)}")
 
     def chain_ends(self) -> _ChainEnds:
         last = AuditEntry.objects.order_by("-sequence").values_list("sequence", "hash").first()
