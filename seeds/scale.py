@@ -632,7 +632,10 @@ class ScaleLoader:
                 with connection.cursor() as cursor:
                     # A seed, not casework: a crash may lose the load, never corrupt it.
                     cursor.execute("SET LOCAL synchronous_commit TO off")
-                    cursor.execute("SET LOCAL maintenance_work_mem TO %s", [INDEX_BUILD_MEMORY])
+                    # set_config, not SET: SET takes no bound parameters (server-side binding).
+                    cursor.execute(
+                        "SELECT set_config('maintenance_work_mem', %s, true)", [INDEX_BUILD_MEMORY]
+                    )
                 deferral = IndexDeferral.for_load(count, self.audit_per_case, self.rebuild)
                 deferral.lock()
             # The feed and the chain are numbered under the chain's lock, held to commit; taken

@@ -53,6 +53,50 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path):
     assert "DJANGO_SECRET_KEY" in result.stderr
 
 
+def _database_options(**environment):
+    script = (
+        "import django; django.setup(); from django.conf import settings; "
+        "print(sorted((alias, db.get('OPTIONS', {}).get('server_side_binding')) "
+        "for alias, db in settings.DATABASES.items()))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.local", **environment},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return result.stdout.strip()
+
+
+def test_postgresql_binds_parameters_on_the_server_unless_turned_off():
+    primary = "postgres://postgres@127.0.0.1:5432/tracker"
+    both = {"DATABASE_URL": primary, "DATABASE_REPLICA_URL": primary}
+    assert _database_options(**both) == "[('default', True), ('replica', True)]"
+    assert (
+        _database_options(**both, DATABASE_SERVER_SIDE_BINDING="false")
+        == "[('default', None), ('replica', None)]"
+    )
+    # SQLite has no such option.
+    sqlite = {"DATABASE_URL": "sqlite:///unused.sqlite3", "DATABASE_REPLICA_URL": ""}
+    assert _database_options(**sqlite) == "[('default', None)]"
+
+
+@pytest.mark.django_db
+def test_the_tests_run_with_the_binding_production_uses():
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only: the option is psycopg's")
+    import psycopg
+
+    with connection.cursor() as cursor:
+        assert not isinstance(cursor.cursor, psycopg.ClientCursor)
+        cursor.execute("SELECT %s::int + 1", [41])
+        assert cursor.fetchone() == (42,)
+
+
 def test_celery_runs_tasks_eagerly_without_a_broker(settings):
     from config.celery import app
 
