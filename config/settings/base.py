@@ -178,8 +178,10 @@ DATABASE_ROUTERS = ["config.routers.ReplicaRouter"]
 # Parameters bound by the server (psycopg's extended protocol) rather than quoted into the SQL
 # text by the driver: quoting costs the web process ~0.1 ms a statement, and much more for the
 # arrays of a bulk insert (docs/performance.md). Raw SQL must then not put a parameter where
-# PostgreSQL takes none (`SET x TO %s`: use set_config). DATABASE_SERVER_SIDE_BINDING=false
-# turns it off, e.g. behind a pooler that cannot forward the extended protocol.
+# PostgreSQL takes none (`SET x TO %s`: use set_config), and a statement takes at most 65,535
+# parameters (a long list goes as one array, as sync.feed._ids_in does).
+# DATABASE_SERVER_SIDE_BINDING=false turns it off, e.g. behind a pooler that cannot forward the
+# extended protocol.
 if env.bool("DATABASE_SERVER_SIDE_BINDING", default=True):
     for _database in DATABASES.values():
         if _database.get("ENGINE", "").endswith("postgresql"):
