@@ -7,9 +7,10 @@ with or without accents ("Xêrî", "Xeri"). `normalise` folds all of these to on
 which is stored beside the names (`NormalisedNameField`) and applied to the query alike, so a
 search compares like with like.
 
-On PostgreSQL the key is matched with pg_trgm (word similarity, GIN-indexed, see the cases
-migrations), which also finds near spellings ("Khalida" / "Khaleda"); on SQLite the fallback is a
-substring match on the key.
+On PostgreSQL each query word is matched with pg_trgm word similarity against the words of the
+keys (cases migration 0007), which also finds near spellings ("Khalida" / "Khaleda"), and the
+whole query against the whole key when that finds no one; on SQLite the fallback is a substring
+match on the key.
 """
 
 from __future__ import annotations
@@ -141,37 +142,106 @@ class TrigramWordSimilar(models.Lookup):
         return f"{lhs} %%> {rhs}", [*lhs_params, *rhs_params]
 
 
+@NormalisedNameField.register_lookup
+class HasWordIn(models.Lookup):
+    """Some word of the key is one of these words (a list): an array overlap, served by the GIN
+    index on the key's words (cases migration 0007) and exact, so no row is rechecked.
+    PostgreSQL only."""
+
+    lookup_name = "has_word_in"
+    prepare_rhs = False
+
+    def get_db_prep_lookup(self, value: Any, connection: Any) -> tuple[str, list[Any]]:
+        return "%s", [list(value)]
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        # The space is written in the SQL, not bound: the expression must be the index's.
+        return f"string_to_array({lhs}, ' ') && ({rhs})::text[]", [*lhs_params, *rhs_params]
+
+
+def near_words(words: list[str]) -> list[list[str]]:
+    """For each query word, the words of the keys near it (pg_trgm word similarity, as
+    `trigram_word_similar` asks of a whole key), the word itself always among them: found once
+    per query word among the distinct words of all the keys (`cases_name_words_near`, cases
+    migration 0007), not once per row. PostgreSQL only."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT cases_name_words_near(q.word) FROM unnest(%s::text[]) WITH ORDINALITY "
+            "AS q(word, position) ORDER BY q.position",
+            [words],
+        )
+        found = [row[0] for row in cursor.fetchall()]
+    return [sorted({word, *near}) for word, near in zip(words, found, strict=True)]
+
+
 def _key_matches(field: str, key: str, *, whole: bool = False) -> Q:
     """Every word of the (folded) query in the key, in any order: "Khalida Qasim" finds
     "khalida murad qasim" (given and family name, the father's between them). On PostgreSQL each
-    word is matched by trigram word similarity through the GIN index, which also finds a near
-    spelling of a longer word; on SQLite by substring. `whole`: the query as one string near the
-    key instead, which finds two words each a little off ("Khaleda Hasen") but costs several
-    times more at a million cases (docs/performance.md)."""
-    lookup = "trigram_word_similar" if connection.vendor == "postgresql" else "contains"
+    query word finds the keys with a word near it (`near_words`: the same word, a near
+    spelling, or a longer word holding it); on SQLite by substring. `whole`: the query as one
+    string near the key instead (trigram word similarity over the whole key), which finds two
+    words each a little off ("Khaleda Hasen") or one word written as two ("Abdulrahman" for
+    "Abdul Rahman") but costs several times more at a million cases (docs/performance.md)."""
+    postgresql = connection.vendor == "postgresql"
     if whole:
+        lookup = "trigram_word_similar" if postgresql else "contains"
         return Q(**{f"{field}__{lookup}": key})
+    words = key.split()
     condition = Q()
-    for word in key.split():
-        condition &= Q(**{f"{field}__{lookup}": word})
+    if postgresql:
+        for near in near_words(words):
+            condition &= Q(**{f"{field}__has_word_in": near})
+        return condition
+    for word in words:
+        condition &= Q(**{f"{field}__contains": word})
     return condition
 
 
 def _matching(model: Any, key: str, *, whole: bool = False) -> QuerySet:
     from .models import AlternateName
 
-    # A union of two index searches (the trigram index on each table), not an OR with EXISTS:
-    # an OR across tables makes PostgreSQL read every case to test it.
+    # A union of two index searches (an index on each table), not an OR with EXISTS: an OR
+    # across tables makes PostgreSQL read every case to test it. Both keys are alike.
+    condition = _key_matches("search_name", key, whole=whole)
     return (
-        model.objects.filter(_key_matches("search_name", key, whole=whole))
+        model.objects.filter(condition)
         .order_by()
         .values("pk")
-        .union(
-            AlternateName.objects.filter(_key_matches("search_name", key, whole=whole))
-            .order_by()
-            .values("case_id")
-        )
+        .union(AlternateName.objects.filter(condition).order_by().values("case_id"))
     )
+
+
+@models.UUIDField.register_lookup
+class InArray(models.Lookup):
+    """`id = ANY(ARRAY(subquery))`: the subquery runs once, and its ids are looked up in the
+    primary key's index, which a bitmap scan can OR with another index's rows. (`pk__in` is a
+    hashed subplan tested row by row, which an OR turns into reading every case.)
+    PostgreSQL only."""
+
+    lookup_name = "in_array"
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} = ANY(ARRAY{rhs})", [*lhs_params, *rhs_params]
+
+
+def _words_matching(cases: QuerySet, key: str) -> QuerySet:
+    """PostgreSQL: the cases with a word near each query word in their key or in one of their
+    alternate names, as one scan of the cases: the key's words index ORed with the ids of the
+    alternate names found (a union joined back to the cases made the planner hash-join every
+    case the caller may see, 340 ms at a million for a common name)."""
+    from .models import AlternateName
+
+    condition = _key_matches("search_name", key)
+    others = AlternateName.objects.filter(condition).order_by().values("case_id")
+    found = cases.model.objects.filter(condition | Q(pk__in_array=others)).order_by().values("pk")
+    # The ids are gathered first, in a query of their own: beside the page's ORDER BY and LIMIT
+    # the planner may walk the case-number index hoping to meet 51 matches soon, and for a rare
+    # name read most of the table (2.5 s at a million).
+    return cases.filter(pk__in_array=found)
 
 
 def name_matches(cases: QuerySet, query: str) -> QuerySet:
@@ -180,10 +250,13 @@ def name_matches(cases: QuerySet, query: str) -> QuerySet:
     key = normalise(query)
     if not key:
         return cases
-    found = cases.filter(pk__in=_matching(cases.model, key))
-    if connection.vendor == "postgresql" and " " in key and not found.exists():
-        # Nothing with every word: try the whole query as one near spelling (slower, and
-        # only asked when the quick search found no one among the caller's cases).
+    if connection.vendor == "postgresql":
+        found = _words_matching(cases, key)
+    else:
+        found = cases.filter(pk__in=_matching(cases.model, key))
+    if connection.vendor == "postgresql" and not found.exists():
+        # No key with a word near each query word: try the whole query against the whole key
+        # (slower, and only asked when the quick search found no one among the caller's cases).
         found = cases.filter(pk__in=_matching(cases.model, key, whole=True))
     return found
 
