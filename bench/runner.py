@@ -116,14 +116,18 @@ def database_build(cases: int, audit_per_case: int, log) -> Build:
 
     call_command("migrate", interactive=False, verbosity=0)
     loaded = scale_cases_loaded()
-    if loaded == cases:
-        log(f"Reusing the database: {loaded:,} scale cases already loaded.")
-        return Build(loaded)
-    if loaded > cases:
-        log(
-            f"Warning: the database holds {loaded:,} scale cases, more than the {cases:,} "
-            "asked; measuring what is there (use a fresh database for the asked size)."
-        )
+    if loaded >= cases:
+        if loaded == cases:
+            log(f"Reusing the database: {loaded:,} scale cases already loaded.")
+        else:
+            log(
+                f"Warning: the database holds {loaded:,} scale cases, more than the {cases:,} "
+                "asked; measuring what is there (use a fresh database for the asked size)."
+            )
+        # A database loaded by hand (or by an older loader) may have no planner statistics
+        # yet: a table never analysed is planned as if nearly empty (the DNA worklist took
+        # 30 s instead of 0.15 s). Only pages changed since the last VACUUM are read again.
+        _vacuum_analyze()
         return Build(loaded)
     log(f"Loading {cases - loaded:,} scale cases (seed --scale) ...")
     writer = _Writer(log)
@@ -138,10 +142,15 @@ def database_build(cases: int, audit_per_case: int, log) -> Build:
     wall = time.perf_counter() - started
     # seed's own timing of the load (without the reference data it upserts first), or ours.
     measured = loaded_rate("\n".join(writer.lines)) or (cases - loaded, wall)
-    with connection.cursor() as cursor:
-        cursor.execute("VACUUM (ANALYZE)")  # fresh statistics and visibility map for the plans
+    _vacuum_analyze()
     load = {"cases": measured[0], "seconds": measured[1], "audit_per_case": audit_per_case}
     return Build(scale_cases_loaded(), load)
+
+
+def _vacuum_analyze() -> None:
+    """Fresh statistics and visibility map for the plans, as autovacuum keeps them in use."""
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM (ANALYZE)")
 
 
 class _Writer:
