@@ -30,6 +30,7 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from access.policy import SENSITIVE_FIELDS
+from config.bulk_copy import copy_create
 
 from .append import APPEND_SQL, APPEND_SQL_NOT_WAITING
 from .chain import (
@@ -454,7 +455,24 @@ def audit_log_many(entries: list[dict[str, Any]]) -> list[AuditEntry]:
             hash_ = entry_hash(**fields)
             appended.append(AuditEntry(**fields, hash=hash_))
             sequence, prev_hash = sequence + 1, hash_
-        AuditEntry.objects.using(using).bulk_create(appended)
+        if connection.vendor == "postgresql":
+            _copy_entries(using, appended)
+        else:
+            AuditEntry.objects.using(using).bulk_create(appended)
         for appended_entry in appended:
             _mentions_add(appended_entry, using)
     return appended
+
+
+def _copy_entries(using: str, entries: list[AuditEntry]) -> None:
+    """Insert the entries with one COPY (config.bulk_copy: their JSON made bulk_create's
+    arrays the largest cost of a batch sync) and give them the ids the sequence gave."""
+    copy_create(AuditEntry, entries, using=using)
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            "SELECT sequence, id FROM audit_auditentry WHERE sequence BETWEEN %s AND %s",
+            [entries[0].sequence, entries[-1].sequence],
+        )
+        ids = dict(cursor.fetchall())
+    for entry in entries:
+        entry.pk = ids[entry.sequence]

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from audit.models import AuditEntry
 from audit.services import audit_diff, audit_log, audit_log_many, audit_snapshot
+from config.bulk_copy import copy_create
 from sync.feed import feed_pending_add, feed_touch
 
 from .lifecycle import (
@@ -450,8 +451,9 @@ def case_register_many(
         return outcome
     try:
         with transaction.atomic():
-            Case.objects.bulk_create(cases)
-            CaseEvent.objects.bulk_create(events)
+            # By COPY on PostgreSQL (config.bulk_copy), as bulk_create elsewhere.
+            copy_create(Case, cases)
+            copy_create(CaseEvent, events)
     except IntegrityError:
         return [
             _register_in_savepoint(registration, actor) if isinstance(result, Case) else result
