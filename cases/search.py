@@ -142,6 +142,10 @@ class TrigramWordSimilar(models.Lookup):
         return f"{lhs} %%> {rhs}", [*lhs_params, *rhs_params]
 
 
+# Every word of every search key, kept by triggers (cases migration 0007). PostgreSQL only.
+NAME_WORDS_TABLE = "cases_nameword"
+
+
 @NormalisedNameField.register_lookup
 class HasWordIn(models.Lookup):
     """Some word of the key is one of these words (a list): an array overlap, served by the GIN
@@ -174,6 +178,24 @@ def near_words(words: list[str]) -> list[list[str]]:
         )
         found = [row[0] for row in cursor.fetchall()]
     return [sorted({word, *near}) for word, near in zip(words, found, strict=True)]
+
+
+def name_words_prune() -> int:
+    """Forget the words no search key holds any more (a case deleted, a name corrected), so that
+    a name taken out of the records does not linger in `cases_nameword`; nightly
+    (cases.tasks). Each word is looked up in the keys' words indexes. Returns how many went.
+    PostgreSQL only (0 elsewhere)."""
+    if connection.vendor != "postgresql":
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {NAME_WORDS_TABLE} w "  # noqa: S608 - a constant table name
+            "WHERE NOT EXISTS (SELECT FROM cases_case "
+            "                  WHERE string_to_array(search_name, ' ') @> ARRAY[w.word]) "
+            "AND NOT EXISTS (SELECT FROM cases_alternatename "
+            "                WHERE string_to_array(search_name, ' ') @> ARRAY[w.word])"
+        )
+        return cursor.rowcount
 
 
 def _key_matches(field: str, key: str, *, whole: bool = False) -> Q:

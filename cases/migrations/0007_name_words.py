@@ -13,8 +13,9 @@ per distinct word instead of once per row:
   holding one of those words, exactly (an array overlap is not rechecked);
 - triggers add the words of every key written, by any writer (the ORM, COPY, SQL by hand): a
   statement trigger on INSERT (one statement per bulk insert or COPY) and a row trigger when a
-  key changes. Words are never taken out (a word no key holds any more finds nobody); the words
-  are inserted in order, so that two writers adding the same new words cannot deadlock on them.
+  key changes. The words are inserted in order, so that two writers adding the same new words
+  cannot deadlock on them. A word no key holds any more finds nobody; the nightly
+  cases.tasks.name_words_prune_task takes it out.
 """
 
 from django.db import migrations

@@ -9,7 +9,7 @@ from django.db import connection
 from django.db.models import Q
 
 from cases.models import AlternateName, Case
-from cases.search import name_matches, near_words, normalise
+from cases.search import name_matches, name_words_prune, near_words, normalise
 from cases.services import case_update_identity
 
 pytestmark = pytest.mark.django_db
@@ -109,3 +109,32 @@ def test_the_words_path_finds_no_more_than_the_whole_key_comparison(make_case):
         whole_key = set(Case.objects.filter(by_key))
         found = set(name_matches(Case.objects.all(), query))
         assert found and found <= whole_key, query
+
+
+def test_words_no_key_holds_any_more_are_forgotten_at_night(make_case):
+    from cases.tasks import name_words_prune_task
+    from config.celery import app
+
+    case = make_case(given_name_latn="Zozanxatun", family_name_latn="Sorani", given_name_ar="")
+    make_case(given_name_latn="Perwîn", family_name_latn="Sorani", given_name_ar="")
+    kept = AlternateName.objects.create(case=case, full_name="Perwin Berfixan", script="latn")
+    dropped = AlternateName.objects.create(case=case, full_name="Xezalxan", script="latn")
+    assert _known("zozanxatun", "berfixan", "xezalxan") == {"zozanxatun", "berfixan", "xezalxan"}
+    # A name corrected, a wrong alternate name removed.
+    case_update_identity(
+        case=case, changes={"given_name_latn": "Zozan"}, actor=None, expected_version=1
+    )
+    dropped.delete()
+    name_words_prune_task.delay()
+    # The words no key holds are gone; those another key holds stay, alternate names included.
+    assert _known("zozanxatun", "xezalxan", "zozan", "sorani", "perwin", "berfixan") == {
+        "zozan",
+        "sorani",
+        "perwin",
+        "berfixan",
+    }
+    assert kept.search_name == "perwin berfixan"
+    assert name_words_prune() == 0
+    assert "cases.tasks.name_words_prune_task" in {
+        entry["task"] for entry in app.conf.beat_schedule.values()
+    }
