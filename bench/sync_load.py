@@ -23,7 +23,10 @@ SYNC_BATCH = (
     50  # records per request: a batch holds the chain lock; 4 waiting stay within gunicorn's 30 s
 )
 SYNC_CLIENTS = 4
-SYNC_CASE_PREFIX = "BSYNC-"  # never "SC-": scale-case counts (seeds.scale) must not move
+# Never "SC-": scale-case counts (seeds.scale) must not move. After "SC-" in case-number order:
+# a database reused for another run must show the same first list page and DNA worklist as a
+# fresh one (these cases have no relatives, and sorted first they filled the worklist's 500).
+SYNC_CASE_PREFIX = "ZSYNC-"
 
 _SYLLABLES = (("da", "دا"), ("ri", "ري"), ("ki", "كي"), ("lo", "لو"), ("na", "نا"), ("ve", "ڤي"))
 

@@ -345,6 +345,12 @@ def test_sync_records_are_created_by_the_batch_endpoint_and_unchanged_when_repla
     assert (answer.json()["created"], answer.json()["rejected"]) == (6, 0)
     created = Case.objects.filter(case_number__startswith=SYNC_CASE_PREFIX)
     assert sorted(created.values_list("office__code", flat=True)) == ["DHK"] * 3 + ["SNJ"] * 3
+    # After the scale cases in case-number order (code points, as PostgreSQL's "C" collation
+    # and SQLite order them): a rerun's first pages are the scale cases, as in a fresh database.
+    from seeds.scale import PREFIX
+
+    number = created.values_list("case_number", flat=True).first()
+    assert number > PREFIX + "\U0010ffff" and not number.startswith(PREFIX)
     again = client.post(
         "/api/v1/sync/cases/", {"records": records}, content_type="application/json"
     )
