@@ -455,24 +455,22 @@ def audit_log_many(entries: list[dict[str, Any]]) -> list[AuditEntry]:
             hash_ = entry_hash(**fields)
             appended.append(AuditEntry(**fields, hash=hash_))
             sequence, prev_hash = sequence + 1, hash_
-        if connection.vendor == "postgresql":
-            _copy_entries(using, appended)
-        else:
-            AuditEntry.objects.using(using).bulk_create(appended)
+        # By COPY on PostgreSQL (config.bulk_copy: the entries' JSON made bulk_create's arrays
+        # the largest cost of a batch sync), which leaves the database's ids to be read back.
+        copy_create(AuditEntry, appended, using=using)
+        if appended[0].pk is None:
+            _ids_read_back(using, appended)
         for appended_entry in appended:
             _mentions_add(appended_entry, using)
     return appended
 
 
-def _copy_entries(using: str, entries: list[AuditEntry]) -> None:
-    """Insert the entries with one COPY (config.bulk_copy: their JSON made bulk_create's
-    arrays the largest cost of a batch sync) and give them the ids the sequence gave."""
-    copy_create(AuditEntry, entries, using=using)
-    with connections[using].cursor() as cursor:
-        cursor.execute(
-            "SELECT sequence, id FROM audit_auditentry WHERE sequence BETWEEN %s AND %s",
-            [entries[0].sequence, entries[-1].sequence],
-        )
-        ids = dict(cursor.fetchall())
+def _ids_read_back(using: str, entries: list[AuditEntry]) -> None:
+    """The ids the database gave the entries, found by their (unique) sequence numbers."""
+    ids = dict(
+        AuditEntry.objects.using(using)
+        .filter(sequence__range=(entries[0].sequence, entries[-1].sequence))
+        .values_list("sequence", "pk")
+    )
     for entry in entries:
         entry.pk = ids[entry.sequence]

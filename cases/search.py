@@ -181,10 +181,10 @@ def near_words(words: list[str]) -> list[list[str]]:
 
 
 def name_words_prune() -> int:
-    """Forget the words no search key holds any more (a case deleted, a name corrected), so that
-    a name taken out of the records does not linger in `cases_nameword`; nightly
-    (cases.tasks). Each word is looked up in the keys' words indexes. Returns how many went.
-    PostgreSQL only (0 elsewhere)."""
+    """Forget the words no search key holds any more (a name corrected, an alternate name
+    removed), so that a name taken out of the records does not linger in `cases_nameword`;
+    nightly (cases.tasks). Each word is looked up in the keys' words indexes. Returns how many
+    went. PostgreSQL only (0 elsewhere)."""
     if connection.vendor != "postgresql":
         return 0
     with connection.cursor() as cursor:
@@ -272,11 +272,10 @@ def name_matches(cases: QuerySet, query: str) -> QuerySet:
     key = normalise(query)
     if not key:
         return cases
-    if connection.vendor == "postgresql":
-        found = _words_matching(cases, key)
-    else:
-        found = cases.filter(pk__in=_matching(cases.model, key))
-    if connection.vendor == "postgresql" and not found.exists():
+    if connection.vendor != "postgresql":
+        return cases.filter(pk__in=_matching(cases.model, key))
+    found = _words_matching(cases, key)
+    if not found.exists():
         # No key with a word near each query word: try the whole query against the whole key
         # (slower, and only asked when the quick search found no one among the caller's cases).
         found = cases.filter(pk__in=_matching(cases.model, key, whole=True))
