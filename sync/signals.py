@@ -16,6 +16,11 @@ from graves.models import GraveReport
 from .feed import DELETE, UPSERT, feed_pending_add, feed_touch
 from .resources import RESOURCE_OF_MODEL, RESOURCES
 
+# Case ids per query for their events: an office's cases are a list of hundreds of thousands,
+# more parameters than one statement may carry (PostgreSQL takes 65,535 with server-side
+# binding, SQLite 32,766).
+EVENTS_QUERY_CASES = 10_000
+
 
 def cases_changed(case_ids: list[Any], *, now: bool = False) -> None:
     """Cases whose data or visibility changed, with their timelines: a case leaving a client's
@@ -23,7 +28,10 @@ def cases_changed(case_ids: list[Any], *, now: bool = False) -> None:
     the lifecycle services, which take no row locks afterwards)."""
     if not case_ids:
         return
-    events = list(CaseEvent.objects.filter(case__in=case_ids).values_list("pk", flat=True))
+    events: list[Any] = []
+    for start in range(0, len(case_ids), EVENTS_QUERY_CASES):
+        chunk = case_ids[start : start + EVENTS_QUERY_CASES]
+        events += CaseEvent.objects.filter(case__in=chunk).values_list("pk", flat=True)
     if now:
         feed_touch(resource="cases", record_ids=case_ids)
         feed_touch(resource="events", record_ids=events)

@@ -321,3 +321,27 @@ def test_expired_idempotency_answers_are_deleted_by_the_daily_task(api_user):
     )
     assert idempotency_keys_expire_task.delay().get() == 1
     assert list(IdempotentRequest.objects.values_list("key", flat=True)) == ["new"]
+
+
+@pytest.mark.django_db
+def test_a_scope_change_over_more_cases_than_one_statement_takes_numbers_their_events(
+    make_case, offices
+):
+    # An office of a national registry holds hundreds of thousands of cases: joining it (or an
+    # agreement covering it) sends all of them again, with their events. Their ids are more
+    # parameters than one statement may carry (PostgreSQL 65,535, SQLite 32,766).
+    import uuid
+
+    from sync.signals import cases_changed
+
+    case = make_case(office=offices["duhok"])
+    event_ids = {str(pk) for pk in case.events.values_list("pk", flat=True)}
+    assert event_ids
+    before = FeedEntry.objects.filter(resource="events", record_id__in=event_ids)
+    highest = FeedEntry.objects.order_by("-seq").values_list("seq", flat=True).first()
+    others = [uuid.uuid4() for _ in range(70_000)]
+    with transaction.atomic():
+        cases_changed([*others[:35_000], case.pk, *others[35_000:]], now=True)
+    moved = before.filter(seq__gt=highest)
+    assert {str(pk) for pk in moved.values_list("record_id", flat=True)} == event_ids
+    assert FeedEntry.objects.filter(resource="cases", seq__gt=highest).count() == 70_001
