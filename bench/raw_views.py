@@ -105,7 +105,9 @@ def feed_page_sql(*, user_id: int, offices: list[Any], after: int, limit: int) -
         "AND d.resource = 'cases' AND d.record_id = f.record_id), "
         f"{_CASE_SELECT} "
         "FROM (SELECT seq, record_id, op, version, changed_at FROM sync_feedentry "
-        "WHERE seq > %s AND resource = 'cases' ORDER BY seq LIMIT %s) f "
+        # (The cases' own index range, as sync.feed reads it: see _RESOURCE_ENTRIES_SQL.)
+        "WHERE resource = ANY('{cases}'::varchar[]) AND seq > %s ORDER BY resource, seq "
+        "LIMIT %s) f "
         "LEFT JOIN cases_case c ON f.op = 'upsert' AND c.id = f.record_id "
         "AND c.office_id = ANY(%s) ORDER BY f.seq"
     )

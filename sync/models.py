@@ -45,6 +45,9 @@ class FeedEntry(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["resource", "record_id"], name="feed_entry_once"),
         ]
+        # A pull of some resources only (`?resource=cases`): their entries in order, without
+        # reading past the others' (a million cases come with 3.7 million other entries).
+        indexes = [models.Index(fields=["resource", "seq"], name="feed_entry_resource_seq")]
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.op} {self.resource}:{self.record_id}"

@@ -345,3 +345,41 @@ def test_a_scope_change_over_more_cases_than_one_statement_takes_numbers_their_e
     moved = before.filter(seq__gt=highest)
     assert {str(pk) for pk in moved.values_list("record_id", flat=True)} == event_ids
     assert FeedEntry.objects.filter(resource="cases", seq__gt=highest).count() == 70_001
+
+
+def pull_entries(client, auth, limit, **params):
+    """Every change of a pull from the start, as (cursor, resource, id, op), page by page."""
+    since, got = "", []
+    while True:
+        response = client.get(
+            FEED, {**params, "since": since, "limit": limit}, HTTP_AUTHORIZATION=auth
+        )
+        assert response.status_code == 200, response.content
+        body = response.json()
+        got += [(c["cursor"], c["resource"], c["id"], c["op"]) for c in body["results"]]
+        since = body["next_cursor"]
+        if not body["has_more"]:
+            return got
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "asked",
+    [["cases"], ["events"], ["cases", "events"], ["events", "cases", "events"], ["offices"]],
+)
+def test_a_pull_of_some_resources_is_the_full_pull_of_those_resources(
+    client, api_user, make_case, offices, asked
+):
+    # Entries of the resources interleaved in the feed, read a few at a time: each resource's
+    # own index range is merged back into feed order, each resource once however often asked.
+    _user, auth = api_user("caseworker", Role.CASEWORKER, ("DHK",))
+    for _ in range(3):
+        case = make_case(office=offices["duhok"])
+        case_transition(
+            case=case, event_type=EventType.RESCUED, on="2016-01-01", actor=None, source="office"
+        )
+    everything = pull_entries(client, auth, limit=500)
+    wanted = [change for change in everything if change[1] in asked]
+    assert {change[1] for change in wanted} == set(asked)
+    for limit in (1, 2, 500):
+        assert pull_entries(client, auth, limit, resource=asked) == wanted
