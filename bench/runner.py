@@ -35,6 +35,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import OperationalError, connection
 
+from config.gc_tuning import gc_tune_from_settings
+
 from . import extras, raw_views
 from .load import run_load, wrk_available
 from .measure import FEED_PULL_LIMIT, explain_ms, feed_pull, reports_p50, same_rows
@@ -380,6 +382,9 @@ def _extra(name: str, path: str, target: str, options: BenchOptions, log, measur
 
 def run(options: BenchOptions, log) -> dict[str, Any]:
     require_postgresql()
+    # The bench is the clients too (the feed pull, the sync load): their own garbage collection
+    # must not be what is measured. The servers it starts tune theirs (config.wsgi).
+    gc_tune_from_settings()
     ensure_database(log)
     started_at = dt.datetime.now(dt.UTC)
     load_before = os.getloadavg()

@@ -3,12 +3,22 @@
 import os
 
 from celery import Celery
+from celery.signals import worker_process_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
 app = Celery("tracker")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@worker_process_init.connect
+def _gc_tune(**_kwargs) -> None:
+    """Each worker process, once started: the web workers' garbage-collector tuning
+    (config/gc_tuning.py); an export task builds as many short-lived rows as a feed page."""
+    from config.gc_tuning import gc_tune_from_settings
+
+    gc_tune_from_settings()
 
 
 def broker_connections_reset() -> None:

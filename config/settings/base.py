@@ -278,6 +278,11 @@ LOGGING = {
 # (audit.services.READ_ACTIONS, docs/deployment.md).
 AUDIT_READS_DURABLE = env.bool("AUDIT_READS_DURABLE", default=False)
 
+# Python's cyclic garbage collector in web and Celery worker processes: the application frozen
+# once loaded, and the youngest generation collected after this many new container objects
+# instead of 700 (0: Python's defaults). Why: config/gc_tuning.py.
+PYTHON_GC_THRESHOLD = env.int("PYTHON_GC_THRESHOLD", default=50_000)
+
 # django-axes: lock an account+IP out after repeated failures; the audit trail records them too.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=1.0)  # hours
