@@ -1,6 +1,7 @@
 """Project-level guarantees: production settings pass `check --deploy`, Celery falls back to
 eager execution without a broker, and the admin covers every model (evidence read-only)."""
 
+import functools
 import os
 import subprocess
 import sys
@@ -53,10 +54,10 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path):
     assert "DJANGO_SECRET_KEY" in result.stderr
 
 
-def _database_options(**environment):
+def _database_options(option="server_side_binding", **environment):
     script = (
         "import django; django.setup(); from django.conf import settings; "
-        "print(sorted((alias, db.get('OPTIONS', {}).get('server_side_binding')) "
+        f"print(sorted((alias, db.get('OPTIONS', {{}}).get({option!r})) "
         "for alias, db in settings.DATABASES.items()))"
     )
     result = subprocess.run(
@@ -81,6 +82,40 @@ def test_postgresql_binds_parameters_on_the_server_unless_turned_off():
     # SQLite has no such option.
     sqlite = {"DATABASE_URL": "sqlite:///unused.sqlite3", "DATABASE_REPLICA_URL": ""}
     assert _database_options(**sqlite) == "[('default', None)]"
+
+
+def test_postgresql_prepares_repeated_statements_unless_turned_off():
+    primary = "postgres://postgres@127.0.0.1:5432/tracker"
+    both = {"DATABASE_URL": primary, "DATABASE_REPLICA_URL": primary}
+    options = functools.partial(_database_options, "prepare_threshold")
+    assert options(**both) == "[('default', 5), ('replica', 5)]"
+    assert options(**both, DATABASE_PREPARE_THRESHOLD="2") == "[('default', 2), ('replica', 2)]"
+    assert options(**both, DATABASE_PREPARE_THRESHOLD="0") == "[('default', None), ('replica', None)]"
+    # Client-side binding prepares nothing (psycopg's ClientCursor cannot).
+    assert (
+        options(**both, DATABASE_SERVER_SIDE_BINDING="false")
+        == "[('default', None), ('replica', None)]"
+    )
+
+
+@pytest.mark.django_db
+def test_a_statement_run_again_and_again_is_prepared_on_the_server():
+    from django.conf import settings
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only: prepared statements are psycopg's")
+    threshold = settings.DATABASES["default"]["OPTIONS"]["prepare_threshold"]
+    sql = "SELECT %s::int * 2 AS doubled_for_the_prepare_test"
+    with connection.cursor() as cursor:
+        for number in range(threshold + 1):
+            cursor.execute(sql, [number])
+            assert cursor.fetchone() == (number * 2,)
+        cursor.execute(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+            ["%doubled_for_the_prepare_test%"],
+        )
+        assert cursor.fetchone() == (1,)
 
 
 @pytest.mark.django_db

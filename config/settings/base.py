@@ -182,10 +182,21 @@ DATABASE_ROUTERS = ["config.routers.ReplicaRouter"]
 # parameters (a long list goes as one array, as sync.feed._ids_in does).
 # DATABASE_SERVER_SIDE_BINDING=false turns it off, e.g. behind a pooler that cannot forward the
 # extended protocol.
+#
+# With it, a statement a connection has run DATABASE_PREPARE_THRESHOLD times (5) is prepared
+# on the server (psycopg's automatic prepared statements), and later runs skip PostgreSQL's
+# parsing and, once it settles on a generic plan, its planning: most of the database's CPU for
+# an API read, whose statements are the same every time (docs/performance.md). Django leaves this
+# off by default; 0 turns it off here too. Run migrations before starting (or restart) the web and
+# worker processes: a connection's prepared statement fails once if a migration changes the
+# columns it reads ("cached plan must not change result type").
 if env.bool("DATABASE_SERVER_SIDE_BINDING", default=True):
+    _prepare_threshold = env.int("DATABASE_PREPARE_THRESHOLD", default=5) or None
     for _database in DATABASES.values():
         if _database.get("ENGINE", "").endswith("postgresql"):
-            _database.setdefault("OPTIONS", {}).setdefault("server_side_binding", True)
+            _options = _database.setdefault("OPTIONS", {})
+            _options.setdefault("server_side_binding", True)
+            _options.setdefault("prepare_threshold", _prepare_threshold)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
