@@ -381,3 +381,11 @@ def test_replica_routing_note_names_both_databases():
         "figures: replica 0 transactions, 0 rows read; primary 900 rows read; "
         "reports: replica 4 transactions, 500,000 rows read; primary 700 rows read"
     )
+
+
+def test_a_reused_database_grown_by_earlier_runs_is_pointed_out():
+    from bench.runner import other_cases_warning
+
+    assert other_cases_warning(visible=1_010_000, scale_cases=1_000_000) is None
+    warning = other_cases_warning(visible=1_207_150, scale_cases=1_000_000)
+    assert warning is not None and "207,150 other cases" in warning

@@ -90,7 +90,9 @@ def test_postgresql_prepares_repeated_statements_unless_turned_off():
     options = functools.partial(_database_options, "prepare_threshold")
     assert options(**both) == "[('default', 5), ('replica', 5)]"
     assert options(**both, DATABASE_PREPARE_THRESHOLD="2") == "[('default', 2), ('replica', 2)]"
-    assert options(**both, DATABASE_PREPARE_THRESHOLD="0") == "[('default', None), ('replica', None)]"
+    assert (
+        options(**both, DATABASE_PREPARE_THRESHOLD="0") == "[('default', None), ('replica', None)]"
+    )
     # Client-side binding prepares nothing (psycopg's ClientCursor cannot).
     assert (
         options(**both, DATABASE_SERVER_SIDE_BINDING="false")
